@@ -1,0 +1,160 @@
+"""Detect SDV-style metadata from DataFrames: sdtypes, keys and relationships."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pandas as pd
+
+from synth_assets.metadata.sdtypes import PII_FAKER_METHODS
+from synth_assets.metadata.table import TableMetadata
+
+_DATETIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%Y%m%d",
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# Column-name tokens -> PII sdtype, checked on the normalised name.
+_PII_NAME_PATTERNS = (
+    (re.compile(r"(^|_)e?_?mail(_address)?$"), "email"),
+    (re.compile(r"(^|_)(phone|telephone|mobile|fax)(_number)?$"), "phone_number"),
+    (re.compile(r"^first_?name$"), "first_name"),
+    (re.compile(r"^last_?name$|^surname$"), "last_name"),
+    (re.compile(r"^(full_?)?name$|^customer_?name$|^person_?name$"), "name"),
+    (re.compile(r"(^|_)(street_)?address(_line)?\d?$"), "address"),
+    (re.compile(r"^(postal_?code|zip_?code|zip|postcode)$"), "postcode"),
+    (re.compile(r"^ssn$|social_security"), "ssn"),
+    (re.compile(r"credit_?card"), "credit_card_number"),
+    (re.compile(r"^iban$"), "iban"),
+    (re.compile(r"^ip(v4)?(_address)?$"), "ipv4_address"),
+)
+_SAMPLE = 1000
+
+
+def _normalise(name: str) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))
+    return re.sub(r"[^a-z0-9]+", "_", snake.lower()).strip("_")
+
+
+def _looks_like_id_name(name: str) -> bool:
+    norm = _normalise(name)
+    return norm in ("id", "key", "uuid") or norm.endswith(("_id", "_key", "_uuid"))
+
+
+def _looks_like_id(name: str, non_null: pd.Series) -> bool:
+    # Low-cardinality "...ID" columns (teamID, yearID) are categories, not identifiers;
+    # repeated foreign keys become ids when a relationship is detected.
+    return _looks_like_id_name(name) and len(non_null) > 0 and non_null.nunique() > 0.5 * len(non_null)
+
+
+def _pii_sdtype_from_name(name: str) -> str | None:
+    norm = _normalise(name)
+    for pattern, sdtype in _PII_NAME_PATTERNS:
+        if pattern.search(norm):
+            return sdtype
+    return None
+
+
+def _detect_datetime_format(values: pd.Series) -> str | None:
+    sample = values.dropna().astype(str).head(_SAMPLE)
+    if sample.empty or not sample.str.contains(r"\d").all():
+        return None
+    for fmt in _DATETIME_FORMATS:
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+        if parsed.notna().all():
+            return fmt
+    return None
+
+
+def detect_column(name: str, values: pd.Series) -> dict:
+    non_null = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or (
+        values.dtype == object and len(non_null) and non_null.map(type).eq(bool).all()
+    ):
+        return {"sdtype": "boolean"}
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return {"sdtype": "datetime"}
+    pii = _pii_sdtype_from_name(name)
+    if pii is not None and not pd.api.types.is_numeric_dtype(values):
+        return {"sdtype": pii, "pii": True}
+    if pd.api.types.is_numeric_dtype(values):
+        is_integer = pd.api.types.is_integer_dtype(values) or (
+            len(non_null) and (non_null == non_null.round()).all()
+        )
+        if is_integer and _looks_like_id(name, non_null):
+            return {"sdtype": "id"}
+        representation = "Int64" if pd.api.types.is_integer_dtype(values) else "Float"
+        return {"sdtype": "numerical", "computer_representation": representation}
+    as_text = non_null.astype(str)
+    if len(as_text) and as_text.head(_SAMPLE).str.match(_EMAIL).all():
+        return {"sdtype": "email", "pii": True}
+    datetime_format = _detect_datetime_format(values)
+    if datetime_format is not None:
+        return {"sdtype": "datetime", "datetime_format": datetime_format}
+    if _looks_like_id(name, non_null):
+        return {"sdtype": "id"}
+    return {"sdtype": "categorical"}
+
+
+def detect_table(data: pd.DataFrame) -> TableMetadata:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"detect_from_dataframe needs a pandas DataFrame, got {type(data).__name__}.")
+    if data.columns.duplicated().any():
+        dupes = list(data.columns[data.columns.duplicated()])
+        raise ValueError(f"Column names must be unique; duplicated: {dupes}.")
+    table = TableMetadata(columns={str(c): detect_column(str(c), data[c]) for c in data.columns})
+    for name, spec in table.columns.items():
+        if spec["sdtype"] == "id" and data[name].notna().all() and data[name].is_unique:
+            table.primary_key = name
+            break
+    return table
+
+
+def detect_relationships(tables: dict[str, TableMetadata], data: dict[str, pd.DataFrame]) -> list[dict]:
+    """Child column named like a parent's primary key (or `<parent>_id`) whose values it contains."""
+    relationships = []
+    for parent, parent_meta in tables.items():
+        pk = parent_meta.primary_key
+        if pk is None:
+            continue
+        parent_values = data[parent][pk].dropna()
+        candidates = {_normalise(pk)}
+        if _normalise(pk) == "id":
+            candidates.add(f"{_normalise(parent)}_id")
+        for child, child_meta in tables.items():
+            for column in child_meta.columns:
+                if child == parent and column == pk:
+                    continue
+                if _normalise(column) not in candidates:
+                    continue
+                child_values = data[child][column].dropna()
+                if child_values.empty or not child_values.isin(parent_values).all():
+                    continue
+                if child == parent:
+                    warnings.warn(
+                        f"table '{child}': column '{column}' references its own table; "
+                        "self-references are not supported, so it stays a plain column."
+                    )
+                    continue
+                child_meta.columns[column] = {"sdtype": "id"}
+                if child_meta.primary_key == column:
+                    child_meta.primary_key = None
+                relationships.append(
+                    {
+                        "parent_table_name": parent,
+                        "parent_primary_key": pk,
+                        "child_table_name": child,
+                        "child_foreign_key": column,
+                    }
+                )
+    return relationships

@@ -1,0 +1,147 @@
+"""Model files: a pickle inside an integrity-checked envelope, written atomically.
+
+Layout: MAGIC | 4-byte header length | JSON header | payload. The header carries the format
+version, the package version, the payload's SHA-256 and, when SYNTH_ASSETS_SIGNING_KEY is set,
+an HMAC-SHA256. Everything is verified before a single byte is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import pickle
+import struct
+import tempfile
+from pathlib import Path
+
+MAGIC = b"SYNTHASSETS\x00"
+FORMAT_VERSION = 1
+SIGNING_KEY_ENV = "SYNTH_ASSETS_SIGNING_KEY"
+
+
+class ModelFileError(ValueError):
+    """A model file that is truncated, tampered with, unsigned when it must be, or not ours."""
+
+
+def _package_version() -> str:
+    from synth_assets import __version__
+
+    return __version__
+
+
+def _signing_key() -> bytes | None:
+    key = os.environ.get(SIGNING_KEY_ENV)
+    return key.encode() if key else None
+
+
+def dumps(obj) -> bytes:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "package_version": _package_version(),
+        "object_type": f"{type(obj).__module__}.{type(obj).__qualname__}",
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "payload_size": len(payload),
+    }
+    key = _signing_key()
+    if key is not None:
+        header["hmac_sha256"] = hmac.new(key, payload, hashlib.sha256).hexdigest()
+    header_bytes = json.dumps(header, sort_keys=True).encode()
+    return MAGIC + struct.pack(">I", len(header_bytes)) + header_bytes + payload
+
+
+def read_header(data: bytes, source: str = "model file") -> tuple[dict, bytes]:
+    if not data.startswith(MAGIC):
+        raise ModelFileError(f"{source} is not a synth_assets model file (bad magic); refusing to load it.")
+    offset = len(MAGIC)
+    if len(data) < offset + 4:
+        raise ModelFileError(f"{source} is truncated (no header).")
+    (header_length,) = struct.unpack(">I", data[offset : offset + 4])
+    offset += 4
+    try:
+        header = json.loads(data[offset : offset + header_length])
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{source} has a corrupt header: {error}") from error
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source} has a corrupt header.")
+    return header, data[offset + header_length :]
+
+
+def loads(data: bytes, source: str = "model file"):
+    header, payload = read_header(data, source)
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{source} uses format version {header.get('format_version')!r}; this synth_assets "
+            f"({_package_version()}) reads version {FORMAT_VERSION}. Refit the synthesizer."
+        )
+    if len(payload) != header.get("payload_size"):
+        raise ModelFileError(f"{source} is truncated: {len(payload)} of {header.get('payload_size')} payload bytes.")
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        raise ModelFileError(f"{source} failed its SHA-256 check: it was modified or corrupted.")
+    key = _signing_key()
+    if key is not None:
+        signature = header.get("hmac_sha256")
+        if signature is None:
+            raise ModelFileError(f"{source} is unsigned, but {SIGNING_KEY_ENV} is set: only signed files load.")
+        expected = hmac.new(key, payload, hashlib.sha256).hexdigest()
+        # compare_digest raises TypeError on non-str or non-ASCII input: a crafted header must
+        # still be refused with ModelFileError.
+        if not isinstance(signature, str) or not hmac.compare_digest(signature.encode(), expected.encode()):
+            raise ModelFileError(f"{source} has a wrong signature (HMAC): signed with another key or tampered.")
+    return pickle.loads(payload)
+
+
+def atomic_write_bytes(filepath, data: bytes) -> None:
+    """Temp file in the same directory + fsync + rename: readers see the old file or the new one."""
+    path = Path(filepath)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_dataframe(frame, filepath) -> None:
+    """Write a DataFrame as parquet (or CSV for a .csv path) without ever exposing a partial file."""
+    import io
+
+    buffer = io.BytesIO()
+    if str(filepath).endswith(".csv"):
+        buffer.write(frame.to_csv(index=False).encode())
+    else:
+        frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(filepath, buffer.getvalue())
+
+
+def save_synthesizer(synthesizer, filepath) -> None:
+    atomic_write_bytes(filepath, dumps(synthesizer))
+
+
+def load_synthesizer(filepath):
+    """Load a synthesizer saved with `save`; the file is verified before anything is unpickled."""
+    path = Path(filepath)
+    if not path.is_file():
+        raise ValueError(f"No model file at '{filepath}'.")
+    return loads(path.read_bytes(), source=f"'{filepath}'")

@@ -1,0 +1,72 @@
+"""Generate id/key values in the real column's format and dtype, without reusing real ids."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_PREFIXED_NUMBER = re.compile(r"^(\D*?)(\d+)$")
+
+
+class IdGenerator:
+    """Learns the shape of an id column (int, prefix+digits, or regex) and produces unique values."""
+
+    def __init__(self, regex_format: str | None = None):
+        self.regex_format = regex_format
+        self._kind = "int"
+        self._dtype = np.dtype("int64")
+        self._prefix = ""
+        self._width = 0
+
+    def fit(self, values: pd.Series) -> "IdGenerator":
+        self._dtype = values.dtype
+        non_null = values.dropna()
+        if self.regex_format is not None:
+            self._kind = "regex"
+        elif pd.api.types.is_numeric_dtype(values):
+            self._kind = "int"
+        else:
+            self._kind = "prefixed"
+            text = non_null.astype(str)
+            match = text.str.extract(_PREFIXED_NUMBER)
+            if len(text) and match[0].notna().all() and match[0].nunique() == 1:
+                self._prefix = match[0].iloc[0]
+                widths = match[1].str.len()
+                # Zero-padded ids keep their width; free-width ids do not need padding.
+                self._width = int(widths.iloc[0]) if widths.nunique() == 1 and match[1].str.startswith("0").any() else 0
+            else:
+                self._prefix = "id_"
+        return self
+
+    def generate(self, num_rows: int, start: int = 0, seed=None) -> pd.Series:
+        """`num_rows` unique ids; `start` lets callers draw disjoint id ranges."""
+        numbers = np.arange(start, start + num_rows, dtype=np.int64)
+        if self._kind == "int":
+            out = pd.Series(numbers)
+            if pd.api.types.is_integer_dtype(self._dtype):
+                return out.astype(self._dtype)
+            return out.astype("float64")
+        if self._kind == "prefixed":
+            digits = pd.Series(numbers).astype(str)
+            if self._width:
+                digits = digits.str.zfill(self._width)
+            return (self._prefix + digits).astype(object)
+        values = self._generate_regex(num_rows, start, seed)
+        if pd.api.types.is_numeric_dtype(self._dtype):
+            # A regex on an integer column (e.g. '[1-9][0-9]{4}') must still give numbers.
+            numbers = pd.to_numeric(values, errors="coerce")
+            if numbers.notna().all():
+                return numbers.astype(self._dtype)
+        return values
+
+    def _generate_regex(self, num_rows: int, start: int, seed) -> pd.Series:
+        from rdt.transformers import RegexGenerator
+
+        generator = RegexGenerator(regex_format=self.regex_format, cardinality_rule="unique")
+        frame = pd.DataFrame({"id": ["x"]})
+        generator.fit(frame, "id")
+        if start:
+            generator.reverse_transform(pd.DataFrame(index=range(start)))
+        return generator.reverse_transform(pd.DataFrame(index=range(num_rows)))["id"].reset_index(drop=True)

@@ -1,0 +1,209 @@
+"""One table's reversible processing: real columns <-> a numeric frame a model can learn.
+
+Modelled columns (numerical, categorical, boolean, datetime) go through rdt transformers chosen from
+the metadata; ids and PII are generated at sampling time and never reach a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synth_assets.metadata import TableMetadata
+from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
+from synth_assets.processing.ids import IdGenerator
+from synth_assets.processing.pii import PIIGenerator
+
+CATEGORICAL_ENCODINGS = ("uniform", "label")
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    name: str
+    kind: str  # 'continuous' or 'discrete'
+    n_categories: int | None
+    source_column: str
+
+
+def _modelled_sdtype(spec: dict) -> str:
+    sdtype = spec["sdtype"]
+    # A PII sdtype marked pii=False is not sensitive: SDV models it as categorical.
+    return sdtype if sdtype in MODELLED_SDTYPES else "categorical"
+
+
+class TableProcessor:
+    def __init__(
+        self,
+        table_metadata: TableMetadata,
+        table_name: str = "table",
+        locales=("en_US",),
+        enforce_min_max_values: bool = True,
+        enforce_rounding: bool = True,
+        categorical_encoding: str = "uniform",
+    ):
+        if categorical_encoding not in CATEGORICAL_ENCODINGS:
+            raise ValueError(f"categorical_encoding must be one of {CATEGORICAL_ENCODINGS}, got {categorical_encoding!r}.")
+        self.table_metadata = table_metadata
+        self.table_name = table_name
+        self.locales = list(locales)
+        self.enforce_min_max_values = enforce_min_max_values
+        self.enforce_rounding = enforce_rounding
+        self.categorical_encoding = categorical_encoding
+        self.output_columns: list[OutputColumn] = []
+        self._transformers: dict = {}
+        self._generators: dict = {}
+        self._columns: list[str] = []
+        self._dtypes: dict = {}
+        self._fitted = False
+
+    # -- choosing transformers -------------------------------------------------------------------
+    def _make_transformer(self, spec: dict):
+        from rdt.transformers import FloatFormatter, LabelEncoder, UniformEncoder, UnixTimestampEncoder
+
+        sdtype = _modelled_sdtype(spec)
+        if sdtype == "numerical":
+            return FloatFormatter(
+                missing_value_replacement="mean",
+                missing_value_generation="from_column",
+                learn_rounding_scheme=self.enforce_rounding,
+                enforce_min_max_values=self.enforce_min_max_values,
+                computer_representation=spec.get("computer_representation", "Float"),
+            )
+        if sdtype == "datetime":
+            return UnixTimestampEncoder(
+                missing_value_replacement="mean",
+                missing_value_generation="from_column",
+                datetime_format=spec.get("datetime_format"),
+                enforce_min_max_values=self.enforce_min_max_values,
+            )
+        if self.categorical_encoding == "label":
+            return LabelEncoder(missing_value_encoding="new_category")
+        return UniformEncoder(missing_value_encoding="new_category")
+
+    def _make_generator(self, name: str, spec: dict):
+        is_key = name in self.table_metadata.key_columns
+        if spec["sdtype"] == "id":
+            return IdGenerator(regex_format=spec.get("regex_format"))
+        return PIIGenerator(spec["sdtype"], locales=self.locales, unique=is_key)
+
+    # -- fit / transform -------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame) -> "TableProcessor":
+        self.table_metadata.validate_data(data, self.table_name)
+        self._columns = list(self.table_metadata.columns)
+        self._dtypes = {c: data[c].dtype for c in self._columns}
+        self._transformers, self._generators, self.output_columns = {}, {}, []
+        for name in self._columns:
+            spec = self.table_metadata.columns[name]
+            if self.table_metadata.is_generated(name):
+                self._generators[name] = self._make_generator(name, spec).fit(data[name])
+                continue
+            transformer = self._make_transformer(spec)
+            column = self._prepare_column(name, data[name])
+            try:
+                transformer.fit(column.to_frame(), name)
+                encoded = transformer.transform(column.to_frame())
+            except Exception as error:  # rdt's messages do not say which table
+                raise ValueError(f"table '{self.table_name}', column '{name}': cannot be processed: {error}") from error
+            self._transformers[name] = transformer
+            self.output_columns.extend(self._describe_outputs(name, transformer, encoded))
+        self._fitted = True
+        return self
+
+    def _prepare_column(self, name: str, values: pd.Series) -> pd.Series:
+        sdtype = _modelled_sdtype(self.table_metadata.columns[name])
+        if sdtype == "numerical" and not pd.api.types.is_numeric_dtype(values):
+            values = pd.to_numeric(values, errors="coerce")
+        if sdtype == "datetime" and pd.api.types.is_datetime64_any_dtype(values) and values.dt.unit != "ns":
+            # rdt encodes datetime64[ms]/[s]/[us] as integers of that unit but decodes them as
+            # nanoseconds (every value comes back near 1970); _restore_dtype casts back.
+            values = values.dt.as_unit("ns")
+        if sdtype == "boolean":
+            # Booleans are encoded as categories; object keeps NaN alongside True/False.
+            values = values.astype(object)
+        return values.rename(name)
+
+    def _describe_outputs(self, name, transformer, encoded: pd.DataFrame) -> list[OutputColumn]:
+        outputs = []
+        for column in encoded.columns:
+            if column == name and hasattr(transformer, "values_to_categories") and self.categorical_encoding == "label":
+                outputs.append(OutputColumn(column, "discrete", len(transformer.values_to_categories), name))
+            elif column != name and self.categorical_encoding == "label":
+                outputs.append(OutputColumn(column, "discrete", 2, name))  # the is-null indicator
+            else:
+                outputs.append(OutputColumn(column, "continuous", None, name))
+        return outputs
+
+    @property
+    def modelled_columns(self) -> list[str]:
+        return list(self._transformers)
+
+    @property
+    def generated_columns(self) -> list[str]:
+        return list(self._generators)
+
+    def _require_fitted(self):
+        if not self._fitted:
+            raise ValueError(f"The processor for table '{self.table_name}' is not fitted; call fit first.")
+
+    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+        self._require_fitted()
+        parts = []
+        for name, transformer in self._transformers.items():
+            if name not in data.columns:
+                raise ValueError(f"table '{self.table_name}': column '{name}' is missing from the data.")
+            frame = self._prepare_column(name, data[name]).to_frame()
+            parts.append(transformer.transform(frame))
+        if not parts:
+            return pd.DataFrame(index=pd.RangeIndex(len(data)))
+        encoded = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
+        return encoded.astype("float64")
+
+    # -- reverse ---------------------------------------------------------------------------------
+    def reverse_transform(self, encoded: pd.DataFrame, seed=None) -> pd.DataFrame:
+        """Model output back to the real table's columns, order and dtypes; ids and PII generated."""
+        self._require_fitted()
+        num_rows = len(encoded)
+        encoded = encoded.reset_index(drop=True)
+        output_names = {c.source_column: [] for c in self.output_columns}
+        for column in self.output_columns:
+            output_names[column.source_column].append(column.name)
+        columns = {}
+        for name, transformer in self._transformers.items():
+            part = encoded[output_names[name]].copy()
+            if self.categorical_encoding == "label" and hasattr(transformer, "values_to_categories"):
+                part[name] = part[name].round().clip(0, len(transformer.values_to_categories) - 1).astype("int64")
+            reversed_part = transformer.reverse_transform(part)
+            columns[name] = self._restore_dtype(name, reversed_part[name])
+        generated = self.generate_columns(num_rows, seed=seed)
+        for name in self._generators:
+            columns[name] = generated[name]
+        return pd.DataFrame({name: columns[name] for name in self._columns})
+
+    def generate_columns(self, num_rows: int, seed=None, start: int = 0) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        out = {}
+        for name, generator in self._generators.items():
+            child_seed = int(rng.integers(2**31))
+            if isinstance(generator, IdGenerator):
+                out[name] = generator.generate(num_rows, start=start, seed=child_seed)
+            else:
+                out[name] = generator.generate(num_rows, seed=child_seed)
+        return pd.DataFrame(out, index=pd.RangeIndex(num_rows))
+
+    def _restore_dtype(self, name: str, values: pd.Series) -> pd.Series:
+        dtype = self._dtypes[name]
+        values = values.reset_index(drop=True)
+        if values.dtype == dtype:
+            return values
+        try:
+            # numpy bool/int cannot hold NaN; nullable extension dtypes (boolean, Int64) can.
+            if (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)) and not (
+                pd.api.types.is_extension_array_dtype(dtype)
+            ):
+                if values.isna().any():
+                    return values.astype(object if pd.api.types.is_bool_dtype(dtype) else "float64")
+            return values.astype(dtype)
+        except (TypeError, ValueError):
+            return values

@@ -1,0 +1,352 @@
+"""PARSynthesizer: multi-sequence data (a sequence key, an optional index, per-entity context).
+
+Per entity, one context row (context columns, sequence length, index start) is modelled by our
+GaussianCopulaSynthesizer; the steps (the other columns plus the index gaps) by the torch network
+in par_model.py, conditioned on that row. Columns constant within every training sequence are
+context even when not listed, so they stay constant in synthetic sequences.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from synth_assets.metadata import Metadata, MetadataError, TableMetadata
+from synth_assets.processing import IdGenerator, TableProcessor
+from synth_assets.single_table.base import (
+    BaseSynthesizer,
+    check_bool,
+    check_positive_int,
+    single_table_data,
+)
+from synth_assets.single_table.gaussian_copula import GaussianCopulaSynthesizer
+
+LENGTH_COLUMN = "__sequence_length"
+INDEX_START_COLUMN = "__index_start"
+INDEX_GAP_COLUMN = "__index_gap"
+_UNSET = object()
+
+
+class PARSynthesizer(BaseSynthesizer):
+    _parameter_names = (
+        "enforce_min_max_values",
+        "enforce_rounding",
+        "locales",
+        "context_columns",
+        "segment_size",
+        "epochs",
+        "sample_size",
+        "enable_gpu",
+        "verbose",
+        "batch_size",
+        "learning_rate",
+        "validation_split",
+        "early_stopping_patience",
+        "seed",
+    )
+
+    def __init__(
+        self,
+        metadata,
+        enforce_min_max_values=True,
+        enforce_rounding=True,
+        locales=("en_US",),
+        context_columns=None,
+        segment_size=None,
+        epochs=128,
+        sample_size=1,
+        cuda=_UNSET,
+        enable_gpu=True,
+        verbose=False,
+        batch_size=None,
+        learning_rate=1e-2,
+        validation_split=0.0,
+        early_stopping_patience=None,
+        seed=None,
+    ):
+        super().__init__(metadata, enforce_min_max_values, enforce_rounding, locales)
+        table = self.table_metadata
+        if not table.sequence_key:
+            raise MetadataError(
+                f"table '{self.table_name}': PARSynthesizer needs a sequence_key in the metadata "
+                "(call metadata.set_sequence_key(column)); single-sequence data is not supported."
+            )
+        if context_columns is None:
+            context_columns = []
+        if isinstance(context_columns, str) or not isinstance(context_columns, (list, tuple)):
+            raise TypeError(f"`context_columns` must be a list of column names, got {context_columns!r}.")
+        reserved = {table.sequence_key, table.sequence_index}
+        for column in context_columns:
+            if column not in table.columns:
+                raise ValueError(f"`context_columns` names '{column}', which is not a column of table '{self.table_name}'.")
+            if column in reserved:
+                raise ValueError(f"`context_columns` cannot include the sequence key or index ('{column}').")
+        self.context_columns = list(context_columns)
+        if segment_size is not None:
+            segment_size = check_positive_int("segment_size", segment_size)
+        self.segment_size = segment_size
+        self.epochs = check_positive_int("epochs", epochs)
+        self.sample_size = check_positive_int("sample_size", sample_size)
+        if cuda is not _UNSET:
+            warnings.warn("`cuda` is deprecated; use `enable_gpu`.", FutureWarning, stacklevel=2)
+            enable_gpu = cuda
+        self.enable_gpu = check_bool("enable_gpu", enable_gpu)
+        self.verbose = check_bool("verbose", verbose)
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
+        self.batch_size = batch_size
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+            raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}.")
+        self.learning_rate = float(learning_rate)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+            raise ValueError(f"`validation_split` must be a number in [0, 1), got {validation_split!r}.")
+        self.validation_split = float(validation_split)
+        if early_stopping_patience is not None:
+            early_stopping_patience = check_positive_int("early_stopping_patience", early_stopping_patience)
+            if self.validation_split == 0:
+                raise ValueError("`early_stopping_patience` needs `validation_split` > 0 to measure a validation loss.")
+        self.early_stopping_patience = early_stopping_patience
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"`seed` must be an int or None, got {seed!r}.")
+        self.seed = seed
+        self.set_random_state(seed)
+        self.device = None
+        self.fit_seconds = None
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _resolve_device(self) -> str:
+        if not self.enable_gpu:
+            return "cpu"
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def _validate_sequences(self, data: pd.DataFrame) -> None:
+        table, key = self.table_metadata, self.table_metadata.sequence_key
+        table.validate_data(data, self.table_name)
+        if data[key].isna().any():
+            raise ValueError(
+                f"table '{self.table_name}', column '{key}': the sequence key has {int(data[key].isna().sum())} "
+                "missing values; every row needs its sequence."
+            )
+        index = table.sequence_index
+        if index is not None and data[index].isna().any():
+            raise ValueError(f"table '{self.table_name}', column '{index}': the sequence index has missing values.")
+        if self.context_columns:
+            varying = data.groupby(key, sort=False)[self.context_columns].nunique(dropna=False).gt(1).any()
+            bad = list(varying[varying].index)
+            if bad:
+                raise ValueError(
+                    f"table '{self.table_name}': context columns {bad} vary within a sequence; context "
+                    "columns must be constant per sequence key. Remove them from context_columns."
+                )
+
+    def _constant_columns(self, data: pd.DataFrame, candidates: list[str]) -> list[str]:
+        """Modelled columns with one value per sequence (in sequences of 2+ rows)."""
+        if not candidates:
+            return []
+        key = self.table_metadata.sequence_key
+        counts = data.groupby(key, sort=False)[candidates].nunique(dropna=False)
+        lengths = data.groupby(key, sort=False).size()
+        if (lengths > 1).sum() == 0:
+            return []
+        constant = counts[lengths > 1].le(1).all()
+        return [c for c in candidates if constant[c]]
+
+    def _index_values(self, values: pd.Series) -> np.ndarray:
+        return self._index_processor.transform(values.to_frame())[self.table_metadata.sequence_index].to_numpy()
+
+    # -- fit ---------------------------------------------------------------------------------------
+    def fit(self, data) -> None:
+        """Learn from `data`; refitting starts from scratch."""
+        from synth_assets.sequential.par_model import fit_par
+
+        data = single_table_data(data, self.table_name)
+        self._validate_sequences(data)
+        started = time.perf_counter()
+        table, key, index = self.table_metadata, self.table_metadata.sequence_key, self.table_metadata.sequence_index
+        sort_columns = [key] + ([index] if index else [])
+        data = data.sort_values(sort_columns, kind="stable").reset_index(drop=True)
+        self._key_generator = IdGenerator(regex_format=table.columns[key].get("regex_format")).fit(data[key])
+
+        others = [c for c in table.columns if c not in (key, index) and c not in self.context_columns]
+        modelled = [c for c in others if not table.is_generated(c)]
+        self._context = self.context_columns + self._constant_columns(data, modelled)
+        step_columns = [c for c in others if c not in self._context]
+
+        codes, first_rows = pd.factorize(data[key], sort=False)[0], None
+        lengths = np.bincount(codes).astype(np.int64)
+        first_rows = np.r_[0, np.cumsum(lengths)[:-1]]
+        context_frame = data.loc[first_rows, self._context].reset_index(drop=True)
+        context_frame[LENGTH_COLUMN] = lengths
+        context_meta = {c: table.columns[c] for c in self._context}
+        context_meta[LENGTH_COLUMN] = {"sdtype": "numerical", "computer_representation": "Int64"}
+
+        steps = data[step_columns].copy()
+        step_meta = {c: table.columns[c] for c in step_columns}
+        if index:
+            self._index_processor = TableProcessor(
+                table.select_columns([index]), self.table_name, enforce_min_max_values=False, enforce_rounding=self.enforce_rounding
+            ).fit(data[[index]])
+            index_values = self._index_values(data[index])
+            gaps = np.diff(index_values, prepend=np.nan)
+            gaps[first_rows] = 0.0
+            if (gaps < 0).any():  # cannot happen after sorting unless the index has duplicates handled oddly
+                raise ValueError(f"table '{self.table_name}', column '{index}': index values go backwards.")
+            steps[INDEX_GAP_COLUMN] = gaps
+            step_meta[INDEX_GAP_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
+            context_frame[INDEX_START_COLUMN] = index_values[first_rows]
+            context_meta[INDEX_START_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
+            self._gap_bounds = (float(gaps[gaps > 0].min()) if (gaps > 0).any() else 0.0, float(gaps.max()))
+
+        self._context_model = GaussianCopulaSynthesizer(
+            Metadata.load_from_dict({"columns": context_meta}),
+            enforce_min_max_values=True,
+            enforce_rounding=self.enforce_rounding,
+            locales=self.locales,
+        )
+        self._context_model.fit(context_frame)
+        self._context_processor = TableProcessor(TableMetadata(columns=context_meta), enforce_min_max_values=False).fit(context_frame)
+        context_features = self._context_features(context_frame, fit=True)
+
+        self._step_processor = TableProcessor(
+            TableMetadata(columns=step_meta),
+            self.table_name,
+            locales=self.locales,
+            enforce_min_max_values=self.enforce_min_max_values,
+            enforce_rounding=self.enforce_rounding,
+            categorical_encoding="label",
+        ).fit(steps)
+        encoded_steps = self._step_processor.transform(steps)
+        train_lengths, train_context = lengths, context_features
+        if self.segment_size is not None:
+            train_lengths, train_context = _segment(lengths, context_features, self.segment_size)
+
+        self.device = self._resolve_device()
+        self._model = fit_par(
+            encoded_steps,
+            train_lengths,
+            self._step_processor.output_columns,
+            train_context,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            validation_split=self.validation_split,
+            early_stopping_patience=self.early_stopping_patience,
+            seed=self.seed,
+            device=self.device,
+            verbose=self.verbose,
+        )
+        self._max_length = int(lengths.max())
+        self._columns = list(table.columns)
+        self._dtypes = data.dtypes.to_dict()
+        self.fit_seconds = time.perf_counter() - started
+        self.num_training_rows = len(data)
+        self._fitted = True
+        self.reset_sampling()
+
+    def _context_features(self, context_frame: pd.DataFrame, fit: bool = False) -> np.ndarray:
+        """Standardized numeric context for the network (log length: lengths are skewed)."""
+        features = self._context_processor.transform(context_frame)
+        features[LENGTH_COLUMN] = np.log(features[LENGTH_COLUMN].clip(lower=1))
+        values = features.to_numpy(dtype=np.float64)
+        if fit:
+            self._feature_mean = values.mean(axis=0)
+            std = values.std(axis=0)
+            self._feature_std = np.where(std > 0, std, 1.0)
+        return (values - self._feature_mean) / self._feature_std
+
+    # -- sample ------------------------------------------------------------------------------------
+    def get_loss_values(self) -> pd.DataFrame:
+        self._require_fitted()
+        history = pd.DataFrame(self._model.loss_history)
+        return history.rename(columns={"epoch": "Epoch", "loss": "Loss", "val_loss": "Validation Loss"})
+
+    def sample(self, num_sequences: int, sequence_length: int | None = None) -> pd.DataFrame:
+        """`num_sequences` new entities; each with `sequence_length` rows if given, else a learned length."""
+        self._require_fitted()
+        num_sequences = check_positive_int("num_sequences", num_sequences, allow_zero=True)
+        if sequence_length is not None:
+            sequence_length = check_positive_int("sequence_length", sequence_length)
+        self._context_model.set_random_state(self._next_seed())
+        context_frame = self._context_model.sample(num_sequences)
+        return self._sample_from_context(context_frame, sequence_length, keys=None)
+
+    def sample_sequential_columns(self, context_columns: pd.DataFrame, sequence_length: int | None = None) -> pd.DataFrame:
+        """Sequences for given context values (one row per sequence; may include the sequence key)."""
+        self._require_fitted()
+        if not isinstance(context_columns, pd.DataFrame):
+            raise TypeError("`context_columns` must be a DataFrame with one row per sequence.")
+        key = self.table_metadata.sequence_key
+        unknown = [c for c in context_columns.columns if c not in self.context_columns and c != key]
+        if unknown:
+            raise ValueError(f"Columns {unknown} are not context columns of this synthesizer ({self.context_columns}).")
+        missing = [c for c in self.context_columns if c not in context_columns.columns]
+        if missing:
+            raise ValueError(f"`context_columns` is missing context columns {missing}.")
+        if sequence_length is not None:
+            sequence_length = check_positive_int("sequence_length", sequence_length)
+        given = context_columns.reset_index(drop=True)
+        self._context_model.set_random_state(self._next_seed())
+        # Values not given (auto-detected context, length, index start) come from the context model.
+        context_frame = self._context_model.sample(len(given))
+        for column in self.context_columns:
+            context_frame[column] = given[column].to_numpy()
+        keys = given[key] if key in given.columns else None
+        return self._sample_from_context(context_frame, sequence_length, keys=keys)
+
+    def _sample_from_context(self, context_frame: pd.DataFrame, sequence_length, keys) -> pd.DataFrame:
+        table, key, index = self.table_metadata, self.table_metadata.sequence_key, self.table_metadata.sequence_index
+        num_sequences = len(context_frame)
+        if num_sequences == 0:
+            return pd.DataFrame({c: pd.Series(dtype=self._dtypes[c]) for c in self._columns})
+        if sequence_length is not None:
+            lengths = np.full(num_sequences, sequence_length, dtype=np.int64)
+        else:
+            lengths = np.clip(np.round(context_frame[LENGTH_COLUMN].to_numpy(dtype=float)), 1, None).astype(np.int64)
+        features = self._context_features(context_frame.assign(**{LENGTH_COLUMN: lengths}))
+        encoded = self._model.sample(
+            features, lengths, seed=self._next_seed(), sample_size=self.sample_size, device=self.device or "cpu"
+        )
+        encoded = encoded.reset_index(drop=True)
+        steps = self._step_processor.reverse_transform(encoded, seed=self._next_seed())
+        repeat = np.repeat(np.arange(num_sequences), lengths)
+        out = {}
+        if keys is None:
+            keys = self._key_generator.generate(num_sequences, seed=self._next_seed())
+        out[key] = pd.Series(np.asarray(keys, dtype=object)[repeat]).astype(self._dtypes[key], errors="ignore")
+        if index:
+            gaps = steps.pop(INDEX_GAP_COLUMN).to_numpy(dtype=float)
+            low, high = self._gap_bounds
+            gaps = np.clip(gaps, low, high)
+            starts = np.r_[0, np.cumsum(lengths)[:-1]]
+            gaps[starts] = 0.0
+            cumulative = np.cumsum(gaps)
+            offsets = cumulative - np.repeat(cumulative[starts], lengths)
+            start_values = context_frame[INDEX_START_COLUMN].to_numpy(dtype=float)[repeat]
+            index_frame = pd.DataFrame({index: start_values + offsets})
+            out[index] = self._index_processor.reverse_transform(index_frame)[index]
+        for column in self._context:
+            out[column] = context_frame[column].to_numpy()[repeat]
+        for column in steps.columns:
+            out[column] = steps[column].to_numpy()
+        result = pd.DataFrame({c: out[c] for c in self._columns})
+        for column in self._context:
+            try:
+                result[column] = result[column].astype(self._dtypes[column])
+            except (TypeError, ValueError):
+                pass
+        return result
+
+
+def _segment(lengths: np.ndarray, context: np.ndarray, segment_size: int):
+    """Cut each sequence into pieces of at most `segment_size` steps, each with its entity's context."""
+    pieces = -(-lengths // segment_size)
+    owner = np.repeat(np.arange(len(lengths)), pieces)
+    piece_lengths = np.full(pieces.sum(), segment_size, dtype=np.int64)
+    last = np.cumsum(pieces) - 1
+    piece_lengths[last] = lengths - (pieces - 1) * segment_size
+    return piece_lengths, context[owner]

@@ -1,0 +1,123 @@
+"""What every synthesizer shares: metadata handling, parameters, fit/sample contract, save."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synth_assets.metadata import Metadata
+
+
+def check_bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def check_locales(locales) -> list[str]:
+    if isinstance(locales, str):
+        locales = [locales]
+    if not isinstance(locales, (list, tuple)) or not locales or not all(isinstance(x, str) for x in locales):
+        raise TypeError(f"`locales` must be a non-empty list of locale strings such as ['en_US'], got {locales!r}.")
+    from faker.config import AVAILABLE_LOCALES
+
+    unknown = [x for x in locales if x not in AVAILABLE_LOCALES]
+    if unknown:
+        raise ValueError(f"`locales` has unknown locales {unknown}; see faker's list of locales.")
+    return list(locales)
+
+
+def check_positive_int(name: str, value, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
+        bound = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"`{name}` must be {bound} integer, got {value!r}.")
+    return int(value)
+
+
+def to_metadata(metadata) -> Metadata:
+    if isinstance(metadata, Metadata):
+        metadata = metadata.copy()
+    elif isinstance(metadata, dict):
+        metadata = Metadata.load_from_dict(metadata)
+    elif hasattr(metadata, "to_dict"):  # e.g. an SDV Metadata object
+        metadata = Metadata.load_from_dict(metadata.to_dict())
+    else:
+        raise TypeError(f"`metadata` must be a synth_assets Metadata (or an SDV metadata dict), got {type(metadata).__name__}.")
+    metadata.validate()
+    return metadata
+
+
+def single_table_data(data, table_name: str) -> pd.DataFrame:
+    """A DataFrame, or SDV 2.x's one-entry {table_name: DataFrame} dict."""
+    if isinstance(data, dict):
+        if len(data) != 1:
+            raise ValueError(f"A single-table synthesizer takes one table; got tables {list(data)}.")
+        (name, frame), = data.items()
+        if name != table_name:
+            raise ValueError(f"Table '{name}' is not in the metadata; this synthesizer models '{table_name}'.")
+        data = frame
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    if data.empty:
+        raise ValueError(f"The data for table '{table_name}' is empty; fit needs at least one row.")
+    return data
+
+
+class BaseSynthesizer:
+    """Shared by the single-table and sequential synthesizers."""
+
+    _parameter_names: tuple[str, ...] = ("enforce_min_max_values", "enforce_rounding", "locales")
+
+    def __init__(self, metadata, enforce_min_max_values=True, enforce_rounding=True, locales=("en_US",)):
+        self.metadata = to_metadata(metadata)
+        self.table_name = self.metadata.get_single_table_name()
+        self.enforce_min_max_values = check_bool("enforce_min_max_values", enforce_min_max_values)
+        self.enforce_rounding = check_bool("enforce_rounding", enforce_rounding)
+        self.locales = check_locales(locales)
+        self._fitted = False
+        self._random_state = None
+        self._rng = np.random.default_rng()
+
+    @property
+    def table_metadata(self):
+        return self.metadata.get_table_metadata(self.table_name)
+
+    def get_parameters(self) -> dict:
+        """The parameters given at creation (defaults included); a copy."""
+        import copy
+
+        return {name: copy.deepcopy(getattr(self, name)) for name in self._parameter_names}
+
+    def get_metadata(self) -> Metadata:
+        return self.metadata.copy()
+
+    def set_random_state(self, random_state) -> None:
+        """Make sampling reproducible: the same seed gives the same rows."""
+        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
+            raise TypeError(f"`random_state` must be an int or None, got {random_state!r}.")
+        self._random_state = random_state
+        self._rng = np.random.default_rng(random_state)
+
+    def reset_sampling(self) -> None:
+        self._rng = np.random.default_rng(self._random_state)
+
+    def _require_fitted(self):
+        if not self._fitted:
+            raise ValueError(f"This {type(self).__name__} has not been fitted; call fit(data) first.")
+
+    def _next_seed(self) -> int:
+        return int(self._rng.integers(2**31))
+
+    def save(self, filepath) -> None:
+        from synth_assets.persistence import save_synthesizer
+
+        save_synthesizer(self, filepath)
+
+    @classmethod
+    def load(cls, filepath):
+        from synth_assets.persistence import load_synthesizer
+
+        synthesizer = load_synthesizer(filepath)
+        if not isinstance(synthesizer, cls):
+            raise TypeError(f"'{filepath}' holds a {type(synthesizer).__name__}, not a {cls.__name__}.")
+        return synthesizer
