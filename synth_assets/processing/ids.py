@@ -19,6 +19,7 @@ class IdGenerator:
         self._dtype = np.dtype("int64")
         self._prefix = ""
         self._width = 0
+        self._offset = 0
 
     def fit(self, values: pd.Series) -> "IdGenerator":
         self._dtype = values.dtype
@@ -27,6 +28,8 @@ class IdGenerator:
             self._kind = "regex"
         elif pd.api.types.is_numeric_dtype(values):
             self._kind = "int"
+            # Synthetic ids start past the real ones, so none can be mistaken for a real entity.
+            self._offset = int(non_null.max()) + 1 if len(non_null) else 0
         else:
             self._kind = "prefixed"
             text = non_null.astype(str)
@@ -36,13 +39,14 @@ class IdGenerator:
                 widths = match[1].str.len()
                 # Zero-padded ids keep their width; free-width ids do not need padding.
                 self._width = int(widths.iloc[0]) if widths.nunique() == 1 and match[1].str.startswith("0").any() else 0
+                self._offset = int(match[1].astype("int64").max()) + 1
             else:
                 self._prefix = "id_"
         return self
 
     def generate(self, num_rows: int, start: int = 0, seed=None) -> pd.Series:
         """`num_rows` unique ids; `start` lets callers draw disjoint id ranges."""
-        numbers = np.arange(start, start + num_rows, dtype=np.int64)
+        numbers = np.arange(start, start + num_rows, dtype=np.int64) + self._offset
         if self._kind == "int":
             out = pd.Series(numbers)
             if pd.api.types.is_integer_dtype(self._dtype):

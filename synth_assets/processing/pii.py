@@ -48,11 +48,14 @@ class PIIGenerator:
         return self
 
     def _fresh_values(self, faker, count: int) -> list:
+        # With several locales faker picks one when the method is looked up: look it up per value
+        # so the locales mix (a bound method would keep the first locale for every value).
+        pick = (lambda: getattr(faker, self.function_name)) if len(self.locales) > 1 else None
         method = getattr(faker, self.function_name)
         values, seen, attempts = [], set(), 0
         while len(values) < count and attempts < count * 20 + 100:
             attempts += 1
-            value = method()
+            value = pick()() if pick else method()
             if self.unique and value in seen:
                 continue
             if hashlib.sha256(self._salt + str(value).encode()).hexdigest() in self._real_hashes:

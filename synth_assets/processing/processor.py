@@ -115,6 +115,10 @@ class TableProcessor:
         sdtype = _modelled_sdtype(self.table_metadata.columns[name])
         if sdtype == "numerical" and not pd.api.types.is_numeric_dtype(values):
             values = pd.to_numeric(values, errors="coerce")
+        if sdtype == "numerical" and pd.api.types.is_extension_array_dtype(values):
+            # Int64/Float64: rdt compares min() with integer bounds, and an all-missing batch's
+            # min() is pd.NA, which raises; _restore_dtype casts back.
+            values = values.astype("float64")
         if sdtype == "datetime" and pd.api.types.is_datetime64_any_dtype(values) and values.dt.unit != "ns":
             # rdt encodes datetime64[ms]/[s]/[us] as integers of that unit but decodes them as
             # nanoseconds (every value comes back near 1970); _restore_dtype casts back.
@@ -147,8 +151,17 @@ class TableProcessor:
         if not self._fitted:
             raise ValueError(f"The processor for table '{self.table_name}' is not fitted; call fit first.")
 
-    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+    def _seed_transformers(self, seed, method_name: str) -> None:
+        """rdt draws noise from per-transformer random states; seeding them makes runs repeatable."""
+        if seed is None:
+            return
+        rng = np.random.default_rng(seed)
+        for transformer in self._transformers.values():
+            transformer.set_random_state(np.random.RandomState(int(rng.integers(2**31))), method_name)
+
+    def transform(self, data: pd.DataFrame, seed=None) -> pd.DataFrame:
         self._require_fitted()
+        self._seed_transformers(seed, "transform")
         parts = []
         for name, transformer in self._transformers.items():
             if name not in data.columns:
@@ -164,6 +177,7 @@ class TableProcessor:
     def reverse_transform(self, encoded: pd.DataFrame, seed=None) -> pd.DataFrame:
         """Model output back to the real table's columns, order and dtypes; ids and PII generated."""
         self._require_fitted()
+        self._seed_transformers(seed, "reverse_transform")
         num_rows = len(encoded)
         encoded = encoded.reset_index(drop=True)
         output_names = {c.source_column: [] for c in self.output_columns}

@@ -220,7 +220,7 @@ class PARSynthesizer(BaseSynthesizer):
             enforce_rounding=self.enforce_rounding,
             categorical_encoding="label",
         ).fit(steps)
-        encoded_steps = self._step_processor.transform(steps)
+        encoded_steps = self._step_processor.transform(steps, seed=0)
         train_lengths, train_context = lengths, context_features
         if self.segment_size is not None:
             train_lengths, train_context = _segment(lengths, context_features, self.segment_size)
@@ -248,9 +248,9 @@ class PARSynthesizer(BaseSynthesizer):
         self._fitted = True
         self.reset_sampling()
 
-    def _context_features(self, context_frame: pd.DataFrame, fit: bool = False) -> np.ndarray:
+    def _context_features(self, context_frame: pd.DataFrame, fit: bool = False, seed=0) -> np.ndarray:
         """Standardized numeric context for the network (log length: lengths are skewed)."""
-        features = self._context_processor.transform(context_frame)
+        features = self._context_processor.transform(context_frame, seed=seed)
         features[LENGTH_COLUMN] = np.log(features[LENGTH_COLUMN].clip(lower=1))
         values = features.to_numpy(dtype=np.float64)
         if fit:
@@ -307,7 +307,7 @@ class PARSynthesizer(BaseSynthesizer):
             lengths = np.full(num_sequences, sequence_length, dtype=np.int64)
         else:
             lengths = np.clip(np.round(context_frame[LENGTH_COLUMN].to_numpy(dtype=float)), 1, None).astype(np.int64)
-        features = self._context_features(context_frame.assign(**{LENGTH_COLUMN: lengths}))
+        features = self._context_features(context_frame.assign(**{LENGTH_COLUMN: lengths}), seed=self._next_seed())
         encoded = self._model.sample(
             features, lengths, seed=self._next_seed(), sample_size=self.sample_size, device=self.device or "cpu"
         )

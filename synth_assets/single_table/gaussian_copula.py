@@ -66,7 +66,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
             enforce_min_max_values=self.enforce_min_max_values,
             enforce_rounding=self.enforce_rounding,
         ).fit(data)
-        encoded = processor.transform(data)
+        encoded = processor.transform(data, seed=0)
         self._fit_encoded(encoded, processor)
         self.fit_seconds = time.perf_counter() - started
 

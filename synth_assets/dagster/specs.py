@@ -1,0 +1,316 @@
+"""What users write to declare synthetic-data assets: sources, synthesizer, sampling, checks.
+
+Everything is a pydantic model validated at definition time, so a typo in a synthesizer name, a
+parameter or a table fails when the code location loads, with an error that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synth_assets.metadata import Metadata
+
+SYNTHESIZERS = ("GaussianCopulaSynthesizer", "PARSynthesizer", "IndependentSynthesizer")
+TABLE_SYNTHESIZERS = ("GaussianCopulaSynthesizer", "PARSynthesizer")
+DISTRIBUTIONS = ("empirical", "norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde", "laplace", "student_t")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_name(kind: str, value: str) -> str:
+    # Names become asset-key parts and op names, which Dagster restricts to [A-Za-z0-9_].
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(f"{kind} {value!r} must be letters, digits and underscores (not starting with a digit).")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+# -- sources -----------------------------------------------------------------------------------
+class FileSource(_Model):
+    """A real table in a parquet or CSV file: a local path or any fsspec URL (``s3://``,
+    ``zip://member::archive.zip``...). The loader asset keeps the metadata's columns, in order."""
+
+    path: str
+    format: Optional[Literal["parquet", "csv"]] = None
+    read_kwargs: dict[str, Any] = Field(default_factory=dict)
+    query: Optional[str] = None  # a pandas DataFrame.query filter applied after reading
+
+    @property
+    def resolved_format(self) -> str:
+        if self.format:
+            return self.format
+        lowered = self.path.split("::")[0].lower()
+        for suffix in (".csv", ".csv.gz", ".tsv"):
+            if lowered.endswith(suffix):
+                return "csv"
+        return "parquet"
+
+
+class AssetSource(_Model):
+    """A real table that is already a Dagster asset (loaded through that asset's IO manager)."""
+
+    asset_key: Union[str, list[str], Any]
+
+    @field_validator("asset_key")
+    @classmethod
+    def _key(cls, value):
+        from dagster import AssetKey
+
+        if isinstance(value, AssetKey):
+            return value
+        if isinstance(value, str):
+            return AssetKey.from_user_string(value) if "/" in value else AssetKey([value])
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            return AssetKey(list(value))
+        raise ValueError(f"asset_key must be a string, a list of strings or an AssetKey, got {value!r}.")
+
+
+Source = Union[FileSource, AssetSource]
+
+
+# -- synthesizer parameters (names and types mirror the core synthesizers' __init__) ------------
+class _Parameters(_Model):
+    enforce_min_max_values: bool = True
+    enforce_rounding: bool = True
+    locales: list[str] = Field(default_factory=lambda: ["en_US"])
+
+
+class GaussianCopulaParameters(_Parameters):
+    numerical_distributions: dict[str, Literal[DISTRIBUTIONS]] = Field(default_factory=dict)
+    default_distribution: Literal[DISTRIBUTIONS] = "empirical"
+
+
+class PARParameters(_Parameters):
+    context_columns: list[str] = Field(default_factory=list)
+    segment_size: Optional[int] = Field(default=None, gt=0)
+    epochs: int = Field(default=128, gt=0)
+    sample_size: int = Field(default=1, gt=0)
+    enable_gpu: bool = True
+    verbose: bool = False
+    batch_size: Optional[int] = Field(default=None, gt=0)
+    learning_rate: float = Field(default=1e-2, gt=0)
+    validation_split: float = Field(default=0.0, ge=0, lt=1)
+    early_stopping_patience: Optional[int] = Field(default=None, gt=0)
+    seed: Optional[int] = None
+
+
+class IndependentParameters(_Parameters):
+    """Defaults for every table model of an IndependentSynthesizer (per-table overrides go in
+    ``table_parameters``)."""
+
+    default_table_synthesizer: Literal[TABLE_SYNTHESIZERS] = "GaussianCopulaSynthesizer"
+
+
+class TableSynthesizerParameters(_Model):
+    table_synthesizer: Literal[TABLE_SYNTHESIZERS] = "GaussianCopulaSynthesizer"
+    table_parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+PARAMETER_MODELS: dict[str, type[_Parameters]] = {
+    "GaussianCopulaSynthesizer": GaussianCopulaParameters,
+    "PARSynthesizer": PARParameters,
+    "IndependentSynthesizer": IndependentParameters,
+}
+
+
+def validate_parameters(synthesizer: str, parameters: dict, where: str) -> dict:
+    """Validated parameters (defaults filled in); a ValueError naming each bad parameter."""
+    model = PARAMETER_MODELS[synthesizer]
+    if not isinstance(parameters, dict):
+        raise TypeError(f"{where}: parameters must be a dict, got {type(parameters).__name__}.")
+    try:
+        return model.model_validate(parameters).model_dump()
+    except ValidationError as error:
+        raise ValueError(f"{where}: invalid parameters for {synthesizer}:\n  " + _format_errors(error, model)) from None
+
+
+def _format_errors(error: ValidationError, model) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "(parameters)"
+        if item["type"] == "extra_forbidden":
+            known = ", ".join(sorted(model.model_fields))
+            lines.append(f"unknown parameter '{name}'; known parameters: {known}.")
+        else:
+            lines.append(f"parameter '{name}': {item['msg']} (got {item.get('input')!r}).")
+    return "\n  ".join(lines)
+
+
+# -- sampling and checks -----------------------------------------------------------------------
+class SampleSpec(_Model):
+    """How the synthetic table assets sample by default (run config can override per run).
+
+    ``num_rows`` (single table), ``num_sequences`` (PAR) and ``scale`` (multi-table) default to
+    the real data's size. ``partitions='daily'`` makes the synthetic assets daily-partitioned:
+    each partition is a fresh sample whose seed derives from ``seed`` and the partition key.
+    ``evaluate`` computes quality scores and plots against the real table at each sample.
+    """
+
+    num_rows: Optional[int] = Field(default=None, gt=0)
+    num_sequences: Optional[int] = Field(default=None, gt=0)
+    scale: Optional[float] = Field(default=None, gt=0)
+    seed: Optional[int] = None
+    partitions: Optional[Literal["daily"]] = None
+    partitions_start_date: str = "2025-01-01"
+    evaluate: bool = True
+    evaluation_rows: int = Field(default=20_000, gt=0)
+
+
+class ChecksSpec(_Model):
+    """Asset checks on each synthetic table (built by synth_assets.dagster.checks)."""
+
+    quality_threshold: float = Field(default=0.7, ge=0, le=1)
+    max_dcr_share: float = Field(default=0.55, ge=0, le=1)
+    contract: bool = True
+    privacy: bool = True
+    blocking: bool = True
+    severity: Literal["ERROR", "WARN"] = "ERROR"
+
+
+# -- the spec ----------------------------------------------------------------------------------
+class SynthesizerSpec(_Model):
+    """One synthesizer over one table (GaussianCopula, PAR) or a group of tables (Independent).
+
+    Asset keys (default translator): ``real/<table>`` for file sources, ``synthesizer/<name>``,
+    ``synthesizer/<name>/<table>`` for each table model of an Independent group, and
+    ``synthetic/<table>``.
+    """
+
+    name: str
+    synthesizer: str
+    metadata: Any
+    sources: dict[str, Union[FileSource, AssetSource, str]]
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    table_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sample: SampleSpec = Field(default_factory=SampleSpec)
+    group_name: Optional[str] = None
+    owners: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    description: Optional[str] = None
+    checks: Optional[ChecksSpec] = Field(default_factory=ChecksSpec)
+    gpu: Optional[bool] = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value):
+        return check_name("SynthesizerSpec name", value)
+
+    @field_validator("synthesizer")
+    @classmethod
+    def _synthesizer(cls, value):
+        if value not in SYNTHESIZERS:
+            raise ValueError(f"unknown synthesizer {value!r}; choose one of {list(SYNTHESIZERS)}.")
+        return value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata(cls, value):
+        if isinstance(value, Metadata):
+            metadata = value.copy()
+        elif isinstance(value, dict):
+            metadata = Metadata.load_from_dict(value)
+        elif isinstance(value, str):
+            metadata = Metadata.load_from_json(value)
+        else:
+            raise ValueError(f"metadata must be a Metadata, an SDV metadata dict or a JSON path, got {type(value).__name__}.")
+        metadata.validate()
+        return metadata
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _sources(cls, value):
+        if not isinstance(value, dict) or not value:
+            raise ValueError("sources must be a non-empty {table_name: FileSource | AssetSource | path} dict.")
+        return {t: FileSource(path=s) if isinstance(s, str) else s for t, s in value.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        where = f"SynthesizerSpec '{self.name}'"
+        metadata: Metadata = self.metadata
+        tables = metadata.table_names
+        for table in tables:
+            check_name(f"{where}: table name", table)
+        missing = [t for t in tables if t not in self.sources]
+        if missing:
+            raise ValueError(f"{where}: tables {missing} are in the metadata but have no entry in `sources`.")
+        unknown = [t for t in self.sources if t not in tables]
+        if unknown:
+            raise ValueError(f"{where}: `sources` names tables {unknown} that are not in the metadata (tables: {tables}).")
+        if self.synthesizer != "IndependentSynthesizer" and len(tables) != 1:
+            raise ValueError(
+                f"{where}: {self.synthesizer} models one table but the metadata has {tables}; "
+                "use IndependentSynthesizer for a group of tables."
+            )
+        params = validate_parameters(self.synthesizer, self.parameters, where)
+        object.__setattr__(self, "parameters", params)
+        if self.synthesizer == "PARSynthesizer":
+            table = metadata.get_table_metadata(tables[0])
+            if not table.sequence_key:
+                raise ValueError(f"{where}: PARSynthesizer needs a sequence_key in the metadata of table '{tables[0]}'.")
+            bad = [c for c in params["context_columns"] if c not in table.columns]
+            if bad:
+                raise ValueError(f"{where}: parameter 'context_columns' names {bad}, not columns of table '{tables[0]}'.")
+        if self.synthesizer == "GaussianCopulaSynthesizer":
+            table = metadata.get_table_metadata(tables[0])
+            bad = [c for c in params["numerical_distributions"] if c not in table.columns]
+            if bad:
+                raise ValueError(f"{where}: parameter 'numerical_distributions' names {bad}, not columns of table '{tables[0]}'.")
+        if self.table_parameters and self.synthesizer != "IndependentSynthesizer":
+            raise ValueError(f"{where}: `table_parameters` only applies to IndependentSynthesizer.")
+        validated = {}
+        for table, entry in self.table_parameters.items():
+            if table not in tables:
+                raise ValueError(f"{where}: `table_parameters` names table '{table}', which is not in the metadata.")
+            try:
+                entry = TableSynthesizerParameters.model_validate(entry)
+            except ValidationError as error:
+                raise ValueError(
+                    f"{where}: table_parameters['{table}']: " + _format_errors(error, TableSynthesizerParameters)
+                ) from None
+            validated[table] = {
+                "table_synthesizer": entry.table_synthesizer,
+                "table_parameters": validate_parameters(
+                    entry.table_synthesizer, entry.table_parameters, f"{where}, table_parameters['{table}']"
+                ),
+            }
+        object.__setattr__(self, "table_parameters", validated)
+        if self.gpu is None:
+            object.__setattr__(self, "gpu", self.synthesizer == "PARSynthesizer" or any(
+                v["table_synthesizer"] == "PARSynthesizer" for v in validated.values()))
+        if self.group_name is not None:
+            check_name(f"{where}: group_name", self.group_name)
+        return self
+
+    # -- helpers the factory and part 2 use ------------------------------------------------------
+    @property
+    def table_names(self) -> list[str]:
+        return self.metadata.table_names
+
+    @property
+    def is_multi_table(self) -> bool:
+        return self.synthesizer == "IndependentSynthesizer"
+
+    def table_synthesizer(self, table: str) -> str:
+        """The class that models `table` (for a group: its table model's class)."""
+        if not self.is_multi_table:
+            return self.synthesizer
+        entry = self.table_parameters.get(table)
+        return entry["table_synthesizer"] if entry else self.parameters["default_table_synthesizer"]
+
+    def table_model_parameters(self, table: str) -> dict:
+        """Init parameters of the model of `table` in an Independent group."""
+        entry = self.table_parameters.get(table)
+        if entry:
+            return dict(entry["table_parameters"])
+        shared = {k: v for k, v in self.parameters.items() if k != "default_table_synthesizer"}
+        return validate_parameters(self.table_synthesizer(table), shared, f"SynthesizerSpec '{self.name}'")
+
+    def enforces_min_max(self, table: str) -> bool:
+        if self.is_multi_table:
+            return bool(self.table_model_parameters(table).get("enforce_min_max_values", True))
+        return bool(self.parameters.get("enforce_min_max_values", True))

@@ -1,0 +1,275 @@
+"""Materialization metadata that makes the Dagster UI useful for synthetic data.
+
+Numbers are float/int metadata (Dagster plots them across materializations); images are PNGs
+embedded as base64 in markdown (Dagster has no image metadata type). matplotlib and the
+evaluation code are imported inside the functions that use them, never at module import.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
+
+from synth_assets.metadata import TableMetadata
+
+PREVIEW_ROWS = 10
+MAX_PLOTTED_COLUMNS = 6
+MAX_PLOTTED_CATEGORIES = 10
+
+
+def _finite(value) -> Optional[float]:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _floats(entries: dict) -> dict:
+    """Float metadata for the finite values only (a NaN score means 'not applicable')."""
+    out = {}
+    for key, value in entries.items():
+        number = _finite(value)
+        if number is not None:
+            out[key] = MetadataValue.float(number)
+    return out
+
+
+# -- tables ----------------------------------------------------------------------------------------
+def column_schema(frame: pd.DataFrame, table_metadata: Optional[TableMetadata] = None) -> TableSchema:
+    keys = set()
+    if table_metadata is not None:
+        keys = {table_metadata.primary_key, *table_metadata.alternate_keys} - {None}
+    columns = []
+    for name, dtype in frame.dtypes.items():
+        description = None
+        if table_metadata is not None and name in table_metadata.columns:
+            description = f"sdtype: {table_metadata.columns[name].get('sdtype')}"
+        columns.append(TableColumn(
+            name=str(name),
+            type=str(dtype),
+            description=description,
+            constraints=TableColumnConstraints(nullable=bool(frame[name].isna().any()), unique=name in keys),
+        ))
+    return TableSchema(columns=columns)
+
+
+def table_entries(frame: pd.DataFrame, table_metadata: Optional[TableMetadata] = None) -> dict:
+    return {
+        "dagster/row_count": MetadataValue.int(int(len(frame))),
+        "dagster/column_schema": MetadataValue.table_schema(column_schema(frame, table_metadata)),
+    }
+
+
+def preview_markdown(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> MetadataValue:
+    """First rows as a markdown table (for synthetic tables only: never preview real rows)."""
+    head = frame.head(rows).copy()
+    for name in head.columns:
+        if pd.api.types.is_float_dtype(head[name]):
+            head[name] = head[name].round(4)
+    try:
+        text = head.to_markdown(index=False)
+    except ImportError:  # tabulate missing
+        text = "```\n" + head.to_string(index=False) + "\n```"
+    return MetadataValue.md(text)
+
+
+# -- fitting ---------------------------------------------------------------------------------------
+def _png_markdown(figure, title: str) -> MetadataValue:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
+
+
+def _figure(width: float, height: float):
+    # A bare Figure renders with Agg and never touches pyplot's global backend state.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def loss_curve_markdown(loss: pd.DataFrame, title: str = "Training loss") -> Optional[MetadataValue]:
+    """A loss-per-epoch PNG from a frame with an epoch column and one or more loss columns."""
+    if loss is None or len(loss) == 0:
+        return None
+    frame = loss.copy()
+    epoch_column = next((c for c in frame.columns if str(c).lower() == "epoch"), None)
+    epochs = frame.pop(epoch_column) if epoch_column is not None else pd.Series(np.arange(1, len(frame) + 1))
+    figure = _figure(6, 3)
+    axes = figure.subplots()
+    for name in frame.columns:
+        values = pd.to_numeric(frame[name], errors="coerce")
+        if values.notna().any():
+            axes.plot(epochs, values, label=str(name))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.set_title(title)
+    axes.legend()
+    return _png_markdown(figure, title)
+
+
+def fit_entries(
+    fit_seconds: float,
+    num_rows: int,
+    device: str = "cpu",
+    epochs: Optional[int] = None,
+    loss: Optional[pd.DataFrame] = None,
+) -> dict:
+    entries = {
+        "synth_assets/fit_seconds": MetadataValue.float(round(float(fit_seconds), 4)),
+        "synth_assets/training_rows": MetadataValue.int(int(num_rows)),
+        "synth_assets/device": MetadataValue.text(str(device)),
+    }
+    if fit_seconds > 0:
+        entries["synth_assets/rows_per_second"] = MetadataValue.float(round(num_rows / fit_seconds, 2))
+    if epochs is not None:
+        entries["synth_assets/epochs"] = MetadataValue.int(int(epochs))
+    if loss is not None and len(loss):
+        numeric = loss.drop(columns=[c for c in loss.columns if str(c).lower() == "epoch"])
+        if len(numeric.columns):
+            last = _finite(pd.to_numeric(numeric.iloc[-1, 0], errors="coerce"))
+            if last is not None:
+                entries["synth_assets/final_loss"] = MetadataValue.float(last)
+        curve = loss_curve_markdown(loss)
+        if curve is not None:
+            entries["synth_assets/loss_curve"] = curve
+    return entries
+
+
+def sample_entries(seconds: float, num_rows: int, seed: Optional[int]) -> dict:
+    entries = {"synth_assets/sample_seconds": MetadataValue.float(round(float(seconds), 4))}
+    if seconds > 0:
+        entries["synth_assets/sampled_rows_per_second"] = MetadataValue.float(round(num_rows / seconds, 2))
+    if seed is not None:
+        entries["synth_assets/seed"] = MetadataValue.int(int(seed))
+    return entries
+
+
+# -- quality ---------------------------------------------------------------------------------------
+def _subsample(frame: pd.DataFrame, rows: int, seed: int, sequence_key: Optional[str] = None) -> pd.DataFrame:
+    if len(frame) <= rows:
+        return frame
+    if sequence_key and sequence_key in frame.columns:
+        # Whole sequences, so sequence statistics stay meaningful.
+        keys = pd.unique(frame[sequence_key])
+        share = rows / len(frame)
+        chosen = np.random.default_rng(seed).choice(keys, size=max(1, int(len(keys) * share)), replace=False)
+        return frame[frame[sequence_key].isin(chosen)].reset_index(drop=True)
+    return frame.sample(n=rows, random_state=seed).reset_index(drop=True)
+
+
+def quality_entries(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    table_metadata: TableMetadata,
+    sequential: bool = False,
+    context_columns=(),
+    max_rows: int = 20_000,
+    seed: int = 0,
+) -> dict:
+    """Quality scores (overall, column shapes, column pair trends; sequence scores for PAR)."""
+    from synth_assets import evaluation
+
+    metadata = table_metadata.to_dict()
+    key = table_metadata.sequence_key if sequential else None
+    real = _subsample(real, max_rows, seed, key)
+    synthetic = _subsample(synthetic, max_rows, seed + 1, key)
+    if sequential:
+        result = evaluation.evaluate_sequential(real, synthetic, metadata, context_columns=list(context_columns))
+        return _floats({
+            "synth_assets/quality_score": result["quality"]["score"],
+            "synth_assets/column_shapes_score": result["quality"]["column_shapes"],
+            "synth_assets/column_pair_trends_score": result["quality"]["column_pair_trends"],
+            "synth_assets/msas_score": result["msas_avg"],
+            "synth_assets/sequence_length_similarity": result["sequence_length_similarity"],
+            "synth_assets/context_constant_share": result["context_constant_share"],
+            "synth_assets/index_ordered_share": result["index_ordered_share"],
+        })
+    report = evaluation.evaluate_quality(real, synthetic, metadata)
+    return _floats({
+        "synth_assets/quality_score": report.get_score(),
+        "synth_assets/column_shapes_score": report.column_shapes_score,
+        "synth_assets/column_pair_trends_score": report.column_pair_trends_score,
+    })
+
+
+def multi_table_entries(real: dict, synthetic: dict, metadata) -> dict:
+    """Group-level scores: multi-table quality, cardinality, intertable trends, referential integrity."""
+    from synth_assets import evaluation
+
+    metadata_dict = metadata.to_dict() if hasattr(metadata, "to_dict") else metadata
+    report = evaluation.evaluate_multi_table_quality(real, synthetic, metadata_dict)
+    properties = report.properties
+    entries = {
+        "synth_assets/multi_table_quality_score": report.get_score(),
+        "synth_assets/cardinality_score": properties.get("Cardinality"),
+        "synth_assets/intertable_trends_score": properties.get("Intertable Trends"),
+    }
+    if metadata_dict.get("relationships"):
+        integrity = evaluation.referential_integrity(None, synthetic, metadata_dict)
+        entries["synth_assets/referential_integrity"] = float(integrity["Score"].min()) if len(integrity) else None
+    return _floats(entries)
+
+
+# -- distribution plots ----------------------------------------------------------------------------
+def _plotted_columns(table_metadata: TableMetadata, limit: int) -> list[str]:
+    chosen = []
+    for name, column in table_metadata.columns.items():
+        if table_metadata.is_generated(name) or name in (table_metadata.sequence_key,):
+            continue  # ids and PII are generated, never learned: nothing to compare
+        if column.get("sdtype") in ("numerical", "datetime", "categorical", "boolean"):
+            chosen.append(name)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def distribution_plots_markdown(
+    real: pd.DataFrame, synthetic: pd.DataFrame, table_metadata: TableMetadata, max_columns: int = MAX_PLOTTED_COLUMNS
+) -> Optional[MetadataValue]:
+    """Real vs synthetic histograms (numbers, dates) and category frequencies, one panel per column."""
+    columns = [c for c in _plotted_columns(table_metadata, max_columns) if c in real.columns and c in synthetic.columns]
+    if not columns:
+        return None
+    per_row = min(3, len(columns))
+    rows = math.ceil(len(columns) / per_row)
+    figure = _figure(4 * per_row, 2.8 * rows)
+    axes = np.atleast_1d(figure.subplots(rows, per_row)).ravel()
+    for axis, name in zip(axes, columns):
+        sdtype = table_metadata.columns[name].get("sdtype")
+        if sdtype in ("numerical", "datetime"):
+            if sdtype == "datetime":
+                fmt = table_metadata.columns[name].get("datetime_format")
+                r = pd.to_datetime(real[name], format=fmt, errors="coerce").dropna().astype("int64") / 8.64e13
+                s = pd.to_datetime(synthetic[name], format=fmt, errors="coerce").dropna().astype("int64") / 8.64e13
+                axis.set_xlabel("days since 1970")
+            else:
+                r = pd.to_numeric(real[name], errors="coerce").dropna()
+                s = pd.to_numeric(synthetic[name], errors="coerce").dropna()
+            if len(r) and len(s):
+                both = np.concatenate([r.to_numpy(float), s.to_numpy(float)])
+                bins = np.histogram_bin_edges(both, bins=30)
+                axis.hist(r, bins=bins, density=True, alpha=0.5, label="real")
+                axis.hist(s, bins=bins, density=True, alpha=0.5, label="synthetic")
+        else:
+            r = real[name].astype(str).value_counts(normalize=True)
+            s = synthetic[name].astype(str).value_counts(normalize=True)
+            top = r.index[:MAX_PLOTTED_CATEGORIES]
+            x = np.arange(len(top))
+            axis.bar(x - 0.2, r.reindex(top).fillna(0), width=0.4, label="real")
+            axis.bar(x + 0.2, s.reindex(top).fillna(0), width=0.4, label="synthetic")
+            axis.set_xticks(x)
+            axis.set_xticklabels([str(t)[:12] for t in top], rotation=45, ha="right", fontsize=7)
+        axis.set_title(name, fontsize=9)
+        axis.legend(fontsize=7)
+    for axis in axes[len(columns):]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    return _png_markdown(figure, "real vs synthetic distributions")

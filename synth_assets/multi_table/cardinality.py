@@ -1,0 +1,431 @@
+"""Cardinality: how many child rows each parent row has, and the keys that wire synthetic tables.
+
+What is learned (from key columns only, never from other values):
+* per relationship, the distribution of the number of child rows per parent row (zeros
+  included), its maximum, and the share of child rows whose foreign key is null;
+* per child table with several foreign keys, the joint pattern of which of them are null;
+* per table, the real row count and the shape of its primary key (IdGenerator).
+
+Sampling (`Cardinality.sample_keys(scale, seed)`), tables parents first:
+* a table without parents gets round(rows * scale) rows (at least 1, with a warning);
+* a table with parents has one *primary* relationship, the one whose children-per-parent
+  distribution has the highest entropy (ties: metadata order). A child count is drawn for every
+  synthetic primary parent, by stratified sampling of the learned distribution (so the shape is
+  kept closely and the total follows `scale`); their sum plus the null-FK rows is the table's size;
+* every *secondary* foreign key gets a null pattern drawn from the learned joint pattern, then a
+  child count per secondary parent drawn the same way, nudged by +-1 until the counts add up to the
+  rows that need a parent, never above the largest count seen in real data (relaxed, with a
+  warning, only if the synthetic parents are too few to hold the rows otherwise);
+* foreign keys are the parents' generated primary keys, so every one points at an existing row.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from synth_assets.metadata import Metadata, MetadataError
+from synth_assets.processing import IdGenerator
+
+
+@dataclass
+class RelationshipCardinality:
+    """What was learned about one parent -> child relationship."""
+
+    parent_table_name: str
+    parent_primary_key: str
+    child_table_name: str
+    child_foreign_key: str
+    count_values: np.ndarray  # distinct children-per-parent counts, ascending
+    count_probabilities: np.ndarray  # their shares among real parents
+    max_count: int
+    null_share: float  # share of child rows whose foreign key is null
+    num_parents: int
+    num_children: int
+
+    @property
+    def relationship(self) -> dict:
+        return {
+            "parent_table_name": self.parent_table_name,
+            "parent_primary_key": self.parent_primary_key,
+            "child_table_name": self.child_table_name,
+            "child_foreign_key": self.child_foreign_key,
+        }
+
+    @property
+    def entropy(self) -> float:
+        p = self.count_probabilities[self.count_probabilities > 0]
+        return float(-(p * np.log(p)).sum())
+
+    def distribution(self) -> pd.Series:
+        """Share of real parents (index: number of children)."""
+        return pd.Series(self.count_probabilities, index=pd.Index(self.count_values, name="children"), name="share")
+
+    def draw_counts(self, num_parents: int, rng: np.random.Generator) -> np.ndarray:
+        """Stratified draw: one uniform per stratum of [0, 1), through the empirical quantile function."""
+        if num_parents == 0:
+            return np.zeros(0, dtype=np.int64)
+        u = (rng.permutation(num_parents) + rng.random(num_parents)) / num_parents
+        cumulative = np.cumsum(self.count_probabilities)
+        cumulative[-1] = 1.0
+        index = np.minimum(np.searchsorted(cumulative, u, side="right"), len(self.count_values) - 1)
+        return self.count_values[index].astype(np.int64)
+
+
+@dataclass
+class _TableKeys:
+    num_rows: int
+    primary_key: str | None
+    key_generator: IdGenerator | None
+    key_start: int
+    foreign_keys: list = field(default_factory=list)  # [(column, dtype)] in relationship order
+    null_patterns: np.ndarray | None = None  # (patterns, n_fks) bool: True = FK is null
+    null_pattern_shares: np.ndarray | None = None
+
+
+def _relationship_name(relationship: dict) -> str:
+    return (
+        f"{relationship['parent_table_name']}.{relationship['parent_primary_key']} -> "
+        f"{relationship['child_table_name']}.{relationship['child_foreign_key']}"
+    )
+
+
+def validate_keys(metadata: Metadata, data: dict) -> None:
+    """Checks cardinality needs: every table present, primary keys unique and non-null, every
+    non-null foreign key found in its parent. Errors name the table and column."""
+    if not isinstance(data, dict):
+        raise TypeError(f"`data` must be a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
+    unknown = [t for t in data if t not in metadata.tables]
+    if unknown:
+        raise MetadataError(f"Tables {unknown} are in the data but not in the metadata (known: {metadata.table_names}).")
+    missing = [t for t in metadata.tables if t not in data]
+    if missing:
+        raise MetadataError(f"Tables {missing} are in the metadata but missing from the data.")
+    for name, frame in data.items():
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"Data for table '{name}' must be a pandas DataFrame, got {type(frame).__name__}.")
+        pk = metadata.tables[name].primary_key
+        if pk is None:
+            continue
+        if pk not in frame.columns:
+            raise MetadataError(f"table '{name}': primary key column '{pk}' is missing from the data.")
+        if frame[pk].isna().any():
+            raise MetadataError(f"table '{name}', column '{pk}': the primary key has missing values.")
+        duplicated = frame[pk][frame[pk].duplicated()].unique()[:5]
+        if len(duplicated):
+            raise MetadataError(
+                f"table '{name}', column '{pk}': the primary key has duplicate values, e.g. {list(duplicated)}."
+            )
+    for relationship in metadata.relationships:
+        parent, child = relationship["parent_table_name"], relationship["child_table_name"]
+        pk, fk = relationship["parent_primary_key"], relationship["child_foreign_key"]
+        if fk not in data[child].columns:
+            raise MetadataError(f"table '{child}': foreign key column '{fk}' is missing from the data.")
+        values = data[child][fk].dropna()
+        orphans = values[~values.isin(data[parent][pk])].unique()
+        if len(orphans):
+            raise MetadataError(
+                f"table '{child}', column '{fk}': {len(orphans)} foreign key values are not in "
+                f"'{parent}.{pk}', e.g. {list(orphans[:5])}; drop those rows or add the parents."
+            )
+
+
+def check_relationships(metadata: Metadata) -> None:
+    """A column can be the foreign key of one relationship only."""
+    seen = {}
+    for relationship in metadata.relationships:
+        key = (relationship["child_table_name"], relationship["child_foreign_key"])
+        if key in seen:
+            raise MetadataError(
+                f"table '{key[0]}', column '{key[1]}': it is the foreign key of two relationships "
+                f"({_relationship_name(seen[key])} and {_relationship_name(relationship)}); keep one."
+            )
+        seen[key] = relationship
+
+
+class Cardinality:
+    """Learned row counts, children-per-parent distributions and key shapes for a schema."""
+
+    def __init__(self, metadata: Metadata, relationships: list, tables: dict):
+        self.metadata = metadata
+        self.relationships: list[RelationshipCardinality] = relationships
+        self._tables: dict[str, _TableKeys] = tables
+        self._order = metadata.topological_order()
+
+    # -- learning --------------------------------------------------------------------------------
+    @classmethod
+    def learn(cls, metadata: Metadata, data: dict, validate: bool = True) -> "Cardinality":
+        metadata = metadata.copy()
+        check_relationships(metadata)
+        if validate:
+            validate_keys(metadata, data)
+        relationships = [_learn_relationship(r, data) for r in metadata.relationships]
+        tables = {}
+        for name, table in metadata.tables.items():
+            frame = data[name]
+            pk = table.primary_key
+            generator, start = None, 0
+            own_fks = [r for r in metadata.get_parents(name)]
+            if pk is not None and pk not in {r["child_foreign_key"] for r in own_fks}:
+                generator = IdGenerator(regex_format=table.columns[pk].get("regex_format")).fit(frame[pk])
+                start = _key_start(frame[pk])
+            keys = _TableKeys(
+                num_rows=len(frame),
+                primary_key=pk,
+                key_generator=generator,
+                key_start=start,
+                foreign_keys=[(r["child_foreign_key"], frame[r["child_foreign_key"]].dtype) for r in own_fks],
+            )
+            if own_fks:
+                nulls = frame[[r["child_foreign_key"] for r in own_fks]].isna().to_numpy()
+                patterns, counts = np.unique(nulls, axis=0, return_counts=True)
+                keys.null_patterns = patterns.astype(bool)
+                keys.null_pattern_shares = counts / counts.sum()
+            tables[name] = keys
+        return cls(metadata, relationships, tables)
+
+    # -- queries ---------------------------------------------------------------------------------
+    @property
+    def table_rows(self) -> dict:
+        """Real row count per table."""
+        return {name: keys.num_rows for name, keys in self._tables.items()}
+
+    def get_relationship(self, child_table_name: str, child_foreign_key: str) -> RelationshipCardinality:
+        for relationship in self.relationships:
+            if (relationship.child_table_name, relationship.child_foreign_key) == (child_table_name, child_foreign_key):
+                return relationship
+        raise ValueError(f"No relationship has foreign key '{child_foreign_key}' in table '{child_table_name}'.")
+
+    def _parents_of(self, table_name: str) -> list[RelationshipCardinality]:
+        return [r for r in self.relationships if r.child_table_name == table_name]
+
+    def primary_relationship(self, table_name: str) -> RelationshipCardinality | None:
+        """The relationship that sets the table's row count (None for tables without parents, or
+        whose foreign keys are all null in the real data)."""
+        candidates = [r for r in self._parents_of(table_name) if r.null_share < 1.0]
+        if not candidates:
+            return None
+        best = max(r.entropy for r in candidates)
+        return next(r for r in candidates if r.entropy >= best - 1e-12)
+
+    def describe(self) -> pd.DataFrame:
+        """One row per relationship: mean / max children per parent, share of childless parents,
+        null foreign keys, and whether it drives the child table's row count."""
+        rows = []
+        for r in self.relationships:
+            mean = float((r.count_values * r.count_probabilities).sum())
+            zero = float(r.count_probabilities[r.count_values == 0].sum())
+            rows.append({
+                "Parent Table": r.parent_table_name, "Child Table": r.child_table_name,
+                "Foreign Key": r.child_foreign_key, "Mean Children": mean, "Max Children": r.max_count,
+                "Childless Parents": zero, "Null Share": r.null_share,
+                "Primary": self.primary_relationship(r.child_table_name) is r,
+            })
+        return pd.DataFrame(rows)
+
+    # -- sampling --------------------------------------------------------------------------------
+    def sample_keys(self, scale: float = 1.0, seed=None) -> dict:
+        """{table: DataFrame of its primary and foreign key columns}; its length is the table's size."""
+        scale = check_scale(scale)
+        rng = np.random.default_rng(seed)
+        primary_keys: dict[str, pd.Series] = {}
+        out = {}
+        for name in self._order:
+            keys = self._tables[name]
+            columns = self._wire_foreign_keys(name, keys, scale, primary_keys, rng)
+            num_rows = len(next(iter(columns.values()))) if columns else self._root_rows(name, keys, scale)
+            if keys.primary_key is not None:
+                if keys.key_generator is not None:
+                    columns[keys.primary_key] = keys.key_generator.generate(num_rows, start=keys.key_start, seed=int(rng.integers(2**31)))
+                primary_keys[name] = columns[keys.primary_key].reset_index(drop=True)
+            out[name] = pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
+        return {name: out[name] for name in self.metadata.tables}
+
+    def _root_rows(self, name: str, keys: _TableKeys, scale: float) -> int:
+        num_rows = int(round(keys.num_rows * scale))
+        if num_rows < 1:
+            warnings.warn(
+                f"table '{name}': {keys.num_rows} rows x scale {scale} rounds to 0; sampling 1 row.",
+                stacklevel=3,
+            )
+            num_rows = 1
+        return num_rows
+
+    def _wire_foreign_keys(self, name, keys, scale, primary_keys, rng) -> dict:
+        parents = self._parents_of(name)
+        if not parents:
+            return {}
+        primary = self.primary_relationship(name)
+        fk_names = [fk for fk, _ in keys.foreign_keys]
+        if primary is None:  # every foreign key is null in the real data: size it like a root table
+            num_rows = self._root_rows(name, keys, scale)
+            return {fk: _with_dtype(pd.Series([None] * num_rows, dtype=object), dtype) for fk, dtype in keys.foreign_keys}
+
+        primary_column = fk_names.index(primary.child_foreign_key)
+        parent_keys = primary_keys[primary.parent_table_name]
+        counts = primary.draw_counts(len(parent_keys), rng)
+        num_linked = int(counts.sum())
+        q = primary.null_share
+        num_null = int(round(num_linked * q / (1.0 - q))) if q > 0 else 0
+        num_rows = num_linked + num_null
+        # Rows grouped by primary parent (like real child tables); null-FK rows interleaved at random.
+        parent_index = np.full(num_rows, -1, dtype=np.int64)
+        null_rows = np.sort(rng.choice(num_rows, size=num_null, replace=False)) if num_null else np.zeros(0, np.int64)
+        linked_mask = np.ones(num_rows, dtype=bool)
+        linked_mask[null_rows] = False
+        parent_index[linked_mask] = np.repeat(np.arange(len(parent_keys)), counts)
+        indices = {primary.child_foreign_key: parent_index}
+
+        if len(parents) > 1:
+            nulls = self._draw_null_patterns(keys, primary_column, ~linked_mask, rng)
+            for column, relationship in enumerate(self._relationships_for(name, fk_names)):
+                if relationship is primary:
+                    continue
+                needs_parent = ~nulls[:, column]
+                indices[relationship.child_foreign_key] = self._assign_secondary(
+                    relationship, needs_parent, len(primary_keys[relationship.parent_table_name]), scale, rng
+                )
+
+        columns = {}
+        for relationship in self._relationships_for(name, fk_names):
+            fk = relationship.child_foreign_key
+            dtype = dict(keys.foreign_keys)[fk]
+            columns[fk] = _take_keys(primary_keys[relationship.parent_table_name], indices[fk], dtype)
+        return columns
+
+    def _relationships_for(self, name: str, fk_names: list) -> list[RelationshipCardinality]:
+        return [self.get_relationship(name, fk) for fk in fk_names]
+
+    def _draw_null_patterns(self, keys: _TableKeys, primary_column: int, primary_null: np.ndarray, rng) -> np.ndarray:
+        """Per row, which foreign keys are null: the learned joint pattern, given the primary's."""
+        num_rows = len(primary_null)
+        out = np.zeros((num_rows, keys.null_patterns.shape[1]), dtype=bool)
+        for is_null in (False, True):
+            rows = np.flatnonzero(primary_null == is_null)
+            if not len(rows):
+                continue
+            matching = keys.null_patterns[:, primary_column] == is_null
+            patterns, shares = keys.null_patterns[matching], keys.null_pattern_shares[matching]
+            allocation = _largest_remainder(shares / shares.sum(), len(rows), rng)
+            chosen = np.repeat(np.arange(len(patterns)), allocation)
+            out[rng.permutation(rows)] = patterns[chosen]
+        return out
+
+    def _assign_secondary(self, relationship, needs_parent: np.ndarray, num_parents: int, scale, rng) -> np.ndarray:
+        target = int(needs_parent.sum())
+        index = np.full(len(needs_parent), -1, dtype=np.int64)
+        if target == 0:
+            return index
+        if num_parents == 0:
+            warnings.warn(
+                f"table '{relationship.child_table_name}', column '{relationship.child_foreign_key}': "
+                f"no synthetic '{relationship.parent_table_name}' rows to point at; leaving {target} keys null.",
+                stacklevel=4,
+            )
+            return index
+        cap = relationship.max_count
+        if num_parents * cap < target:
+            cap = math.ceil(target / num_parents)
+            warnings.warn(
+                f"table '{relationship.child_table_name}', column '{relationship.child_foreign_key}': "
+                f"{num_parents} synthetic '{relationship.parent_table_name}' rows cannot hold {target} children "
+                f"at the real maximum of {relationship.max_count} each; allowing up to {cap}.",
+                stacklevel=4,
+            )
+        counts = np.minimum(relationship.draw_counts(num_parents, rng), cap)
+        counts = _adjust_total(counts, target, cap, rng)
+        index[needs_parent] = rng.permutation(np.repeat(np.arange(num_parents), counts))
+        return index
+
+
+def _learn_relationship(relationship: dict, data: dict) -> RelationshipCardinality:
+    parent = data[relationship["parent_table_name"]][relationship["parent_primary_key"]]
+    child = data[relationship["child_table_name"]][relationship["child_foreign_key"]]
+    linked = child.dropna()
+    position = pd.Index(parent).get_indexer(linked)
+    counts = np.bincount(position[position >= 0], minlength=len(parent))
+    if len(counts):
+        values, frequencies = np.unique(counts, return_counts=True)
+    else:  # a parent table with no rows: nothing to learn, keep a valid distribution
+        values, frequencies = np.zeros(1, dtype=np.int64), np.ones(1)
+    return RelationshipCardinality(
+        **{k: relationship[k] for k in ("parent_table_name", "parent_primary_key", "child_table_name", "child_foreign_key")},
+        count_values=values.astype(np.int64),
+        count_probabilities=frequencies / frequencies.sum(),
+        max_count=int(values.max()),
+        null_share=float(child.isna().mean()) if len(child) else 0.0,
+        num_parents=len(parent),
+        num_children=len(linked),
+    )
+
+
+def _key_start(values: pd.Series) -> int:
+    """Integer keys continue from the real minimum (e.g. 1-based ids stay 1-based)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and len(values):
+        low = values.min()
+        if np.isfinite(low) and low >= 0 and float(low).is_integer():
+            return int(low)
+    return 0
+
+
+def _largest_remainder(shares: np.ndarray, total: int, rng) -> np.ndarray:
+    """Integer allocation of `total` proportional to `shares`; remainders go to the largest
+    fractional parts (ties broken at random), so every share is kept to within one row."""
+    exact = shares * total
+    allocation = np.floor(exact).astype(np.int64)
+    left = total - int(allocation.sum())
+    if left:
+        order = np.lexsort((rng.random(len(shares)), -(exact - allocation)))
+        allocation[order[:left]] += 1
+    return allocation
+
+
+def _adjust_total(counts: np.ndarray, target: int, cap: int, rng) -> np.ndarray:
+    """Nudge per-parent counts by +-1 on random parents until they sum to `target`, within [0, cap]."""
+    counts = counts.copy()
+    difference = target - int(counts.sum())
+    while difference:
+        eligible = np.flatnonzero(counts < cap) if difference > 0 else np.flatnonzero(counts > 0)
+        step = min(abs(difference), len(eligible))
+        chosen = rng.choice(eligible, size=step, replace=False)
+        counts[chosen] += 1 if difference > 0 else -1
+        difference = target - int(counts.sum())
+    return counts
+
+
+def _take_keys(parent_keys: pd.Series, index: np.ndarray, dtype) -> pd.Series:
+    """Foreign keys = parents' primary keys at `index`; -1 means null. Keeps the real FK dtype."""
+    values = parent_keys.to_numpy()
+    linked = index >= 0
+    if linked.all():
+        return _with_dtype(pd.Series(values[index]), dtype)
+    out = pd.Series([None] * len(index), dtype=object)
+    out[linked] = values[index[linked]]
+    return _with_dtype(out, dtype)
+
+
+def _with_dtype(values: pd.Series, dtype) -> pd.Series:
+    has_null = values.isna().any()
+    try:
+        if has_null and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
+            return values.astype("float64")  # what pandas itself does to an int column with nulls
+        if has_null and values.dtype == object and dtype == object:
+            return values.where(values.notna(), np.nan)
+        return values.astype(dtype)
+    except (TypeError, ValueError):
+        return values
+
+
+def check_scale(scale) -> float:
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"`scale` must be a positive number, got {scale!r}.")
+    return float(scale)
+
+
+def learn_cardinality(metadata: Metadata, data: dict) -> Cardinality:
+    """Learn children-per-parent distributions and key shapes from `data` (key columns suffice)."""
+    return Cardinality.learn(metadata, data)

@@ -1,0 +1,360 @@
+"""IndependentSynthesizer: one single-table model per table, plus learned cardinality.
+
+Each table's model learns the table's own columns (primary and foreign keys left out); the
+Cardinality object learns how many children each parent has and generates the keys. Sampling
+draws the keys first (parents before children), then each table's rows from its model, and puts
+the keys in: every foreign key points at a synthetic parent by construction.
+
+Fitting one table never looks at another, so the work splits three ways, and the Dagster layer
+can run each piece as its own step:
+
+    synthesizer = IndependentSynthesizer(metadata)                 # + set_table_parameters(...)
+    models = {t: synthesizer.fit_table(t, data[t]) for t in data}  # one step per table
+    cardinality = synthesizer.learn_cardinality(data)              # key columns are enough
+    synthesizer.assemble(models, cardinality)                      # cheap; now fitted
+
+`fit(data)` does the same in one call (tables in a thread pool, with progress per table).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+
+import numpy as np
+import pandas as pd
+
+from synth_assets.metadata import Metadata
+from synth_assets.multi_table.cardinality import Cardinality, check_relationships, check_scale, validate_keys
+from synth_assets.single_table.base import check_bool, check_locales, to_metadata
+
+logger = logging.getLogger(__name__)
+
+TABLE_SYNTHESIZERS = {
+    "GaussianCopulaSynthesizer": "synth_assets.single_table.gaussian_copula",
+    "CTGANSynthesizer": "synth_assets.single_table.ctgan",
+    "TVAESynthesizer": "synth_assets.single_table.ctgan",
+    "CopulaGANSynthesizer": "synth_assets.single_table.ctgan",
+}
+DEFAULT_TABLE_SYNTHESIZER = "GaussianCopulaSynthesizer"
+
+
+def _synthesizer_class(name):
+    if name not in TABLE_SYNTHESIZERS:
+        raise ValueError(f"`table_synthesizer` must be one of {list(TABLE_SYNTHESIZERS)}, got {name!r}.")
+    return getattr(import_module(TABLE_SYNTHESIZERS[name]), name)
+
+
+class KeysOnlyTable:
+    """Stand-in model for a table whose every column is a key (e.g. a link table): nothing to learn."""
+
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+        self._fitted = True
+
+    def set_random_state(self, random_state) -> None:
+        pass
+
+    def sample(self, num_rows: int) -> pd.DataFrame:
+        return pd.DataFrame(index=pd.RangeIndex(num_rows))
+
+
+def _check_n_jobs(n_jobs):
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"`n_jobs` must be None, -1 (all cores) or a positive integer, got {n_jobs!r}.")
+    return int(n_jobs)
+
+
+class IndependentSynthesizer:
+    """Multi-table synthesizer: per-table models (any single-table synthesizer) + cardinality.
+
+    Args:
+        metadata: multi-table Metadata (or an SDV metadata dict / object).
+        locales: faker locales for PII columns, passed to every table's synthesizer.
+        n_jobs: tables fitted at once in `fit` (threads). None: one per core, up to the number of
+            tables; 1: one after the other.
+        verbose: show a progress bar over tables while fitting (progress is always logged).
+    """
+
+    def __init__(self, metadata, locales=("en_US",), n_jobs=None, verbose=False):
+        self.metadata = to_metadata(metadata)
+        check_relationships(self.metadata)
+        self.locales = check_locales(locales)
+        self.n_jobs = _check_n_jobs(n_jobs)
+        self.verbose = check_bool("verbose", verbose)
+        self._table_parameters = {name: (DEFAULT_TABLE_SYNTHESIZER, {}) for name in self.metadata.tables}
+        self._table_synthesizers: dict | None = None
+        self._cardinality: Cardinality | None = None
+        self._fitted = False
+        self.fit_seconds = None
+        self.table_fit_seconds: dict[str, float] = {}
+        self.set_random_state(None)
+
+    # -- parameters ------------------------------------------------------------------------------
+    def _require_table(self, table_name):
+        if table_name not in self.metadata.tables:
+            raise ValueError(f"Table '{table_name}' is not in the metadata; known tables: {self.metadata.table_names}.")
+
+    def key_columns(self, table_name: str) -> list[str]:
+        """The table's primary and foreign key columns: generated and wired, never modelled."""
+        self._require_table(table_name)
+        keys = [self.metadata.tables[table_name].primary_key]
+        keys += [r["child_foreign_key"] for r in self.metadata.get_parents(table_name)]
+        return list(dict.fromkeys(k for k in keys if k))
+
+    def _model_metadata(self, table_name: str) -> Metadata | None:
+        """Single-table metadata of what the table's model learns: every column but the keys."""
+        table = self.metadata.tables[table_name]
+        keys = set(self.key_columns(table_name))
+        columns = [c for c in table.columns if c not in keys]
+        if not columns:
+            return None
+        metadata = Metadata()
+        metadata.tables[table_name] = table.select_columns(columns)
+        return metadata
+
+    def _build_table_synthesizer(self, table_name):
+        name, parameters = self._table_parameters[table_name]
+        metadata = self._model_metadata(table_name)
+        if metadata is None:
+            return KeysOnlyTable(table_name)
+        return _synthesizer_class(name)(metadata, **{"locales": self.locales, **parameters})
+
+    def set_table_parameters(self, table_name, table_synthesizer=DEFAULT_TABLE_SYNTHESIZER, table_parameters=None) -> None:
+        """Choose the single-table synthesizer of `table_name` and its parameters (checked now).
+
+        Takes effect at the next fit / fit_table.
+        """
+        self._require_table(table_name)
+        cls = _synthesizer_class(table_synthesizer)
+        if table_parameters is None:
+            table_parameters = {}
+        if not isinstance(table_parameters, dict):
+            raise TypeError(f"table '{table_name}': `table_parameters` must be a dict, got {type(table_parameters).__name__}.")
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "metadata")]
+        unknown = [p for p in table_parameters if p not in accepted]
+        if unknown:
+            raise ValueError(
+                f"table '{table_name}': {table_synthesizer} has no parameter(s) {unknown}; "
+                f"its parameters are {accepted}."
+            )
+        previous = self._table_parameters[table_name]
+        self._table_parameters[table_name] = (table_synthesizer, copy.deepcopy(table_parameters))
+        try:
+            self._build_table_synthesizer(table_name)  # validates the values, naming the parameter
+        except (TypeError, ValueError) as error:
+            self._table_parameters[table_name] = previous
+            raise type(error)(f"table '{table_name}': {error}") from error
+
+    def get_parameters(self) -> dict:
+        """The multi-table synthesizer's own parameters (a copy); per table: get_table_parameters."""
+        return {"locales": list(self.locales), "n_jobs": self.n_jobs, "verbose": self.verbose}
+
+    def get_table_parameters(self, table_name) -> dict:
+        """{'synthesizer_name', 'synthesizer_parameters'} with defaults filled in; a copy."""
+        self._require_table(table_name)
+        name, parameters = self._table_parameters[table_name]
+        template = self._build_table_synthesizer(table_name)
+        values = template.get_parameters() if hasattr(template, "get_parameters") else copy.deepcopy(parameters)
+        return {"synthesizer_name": name, "synthesizer_parameters": values}
+
+    def get_metadata(self) -> Metadata:
+        return self.metadata.copy()
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit_table(self, table_name: str, data: pd.DataFrame):
+        """Fit and return the model of one table (this synthesizer is not changed).
+
+        `data` is the table's full real DataFrame; its keys are checked but not learned.
+        """
+        self._require_table(table_name)
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"Data for table '{table_name}' must be a pandas DataFrame, got {type(data).__name__}.")
+        self.metadata.tables[table_name].validate_data(data, table_name)
+        synthesizer = self._build_table_synthesizer(table_name)
+        if isinstance(synthesizer, KeysOnlyTable):
+            return synthesizer
+        columns = list(synthesizer.metadata.tables[table_name].columns)
+        if data.empty:
+            raise ValueError(f"The data for table '{table_name}' is empty; fit needs at least one row.")
+        synthesizer.fit(data[columns])
+        return synthesizer
+
+    def learn_cardinality(self, data: dict) -> Cardinality:
+        """Learn row counts, children-per-parent distributions and key shapes from `data`
+        ({table: DataFrame}; the key columns are all it reads)."""
+        return Cardinality.learn(self.metadata, data)
+
+    def assemble(self, table_synthesizers: dict, cardinality: Cardinality) -> "IndependentSynthesizer":
+        """Make this synthesizer fitted from per-table models (from `fit_table`) and a
+        `learn_cardinality` result. Everything is checked before anything is kept."""
+        if not isinstance(table_synthesizers, dict):
+            raise TypeError("`table_synthesizers` must be a {table_name: fitted synthesizer} dict.")
+        missing = [t for t in self.metadata.tables if t not in table_synthesizers]
+        extra = [t for t in table_synthesizers if t not in self.metadata.tables]
+        if missing or extra:
+            raise ValueError(f"`table_synthesizers` must cover exactly the metadata's tables: missing {missing}, unknown {extra}.")
+        for name, model in table_synthesizers.items():
+            expected_name, _ = self._table_parameters[name]
+            expected_metadata = self._model_metadata(name)
+            if expected_metadata is None:
+                if not isinstance(model, KeysOnlyTable):
+                    raise ValueError(f"table '{name}': every column is a key, so its model must come from fit_table (a KeysOnlyTable).")
+                continue
+            if type(model).__name__ != expected_name:
+                raise ValueError(f"table '{name}': expected a fitted {expected_name}, got {type(model).__name__}.")
+            if not getattr(model, "_fitted", False):
+                raise ValueError(f"table '{name}': its {type(model).__name__} is not fitted.")
+            if model.metadata != expected_metadata:
+                raise ValueError(f"table '{name}': the model was fitted for other columns; refit it with fit_table('{name}', ...).")
+        if not isinstance(cardinality, Cardinality):
+            raise TypeError(f"`cardinality` must come from learn_cardinality, got {type(cardinality).__name__}.")
+        if cardinality.metadata.relationships != self.metadata.relationships or set(cardinality.table_rows) != set(self.metadata.tables):
+            raise ValueError("`cardinality` was learned for other metadata (tables or relationships differ).")
+        self._table_synthesizers = dict(table_synthesizers)
+        self._cardinality = cardinality
+        self.table_fit_seconds = {
+            name: getattr(model, "fit_seconds", None) or 0.0 for name, model in table_synthesizers.items()
+        }
+        self._fitted = True
+        self.reset_sampling()
+        return self
+
+    def _workers(self, num_tables: int) -> int:
+        cores = os.cpu_count() or 1
+        if self.n_jobs is None or self.n_jobs == -1:
+            return max(1, min(cores, num_tables))
+        return max(1, min(self.n_jobs, num_tables))
+
+    def fit(self, data: dict) -> None:
+        """Learn every table's model and the cardinality from {table_name: DataFrame}.
+
+        All checks run first; if anything fails, the synthesizer keeps its previous state.
+        """
+        started = time.perf_counter()
+        if not isinstance(data, dict):
+            raise TypeError(f"`data` must be a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
+        validate_keys(self.metadata, data)
+        self.metadata.validate_data(data)
+        cardinality = Cardinality.learn(self.metadata, data, validate=False)
+        order = sorted(self.metadata.tables, key=lambda t: -len(data[t]))  # big tables first
+        workers = self._workers(len(order))
+        models, seconds = {}, {}
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=len(order), desc="Fitting tables", unit="table", disable=not self.verbose)
+
+        def fit_one(name):
+            began = time.perf_counter()
+            model = self.fit_table(name, data[name])
+            return name, model, time.perf_counter() - began
+
+        try:
+            if workers == 1:
+                results = map(fit_one, order)
+            else:
+                pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth-table")
+                results = pool.map(fit_one, order)
+            for name, model, elapsed in results:
+                models[name], seconds[name] = model, elapsed
+                synthesizer_name = type(model).__name__
+                logger.info("fitted table '%s' (%s, %d rows) in %.2f s [%d/%d]",
+                            name, synthesizer_name, len(data[name]), elapsed, len(models), len(order))
+                progress.set_postfix_str(f"{name}: {elapsed:.2f} s")
+                progress.update(1)
+        finally:
+            progress.close()
+            if workers > 1:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self.assemble({t: models[t] for t in self.metadata.tables}, cardinality)
+        self.table_fit_seconds = {t: seconds[t] for t in self.metadata.tables}
+        self.fit_seconds = time.perf_counter() - started
+
+    # -- inspection ------------------------------------------------------------------------------
+    def _require_fitted(self):
+        if not self._fitted:
+            raise ValueError("This IndependentSynthesizer has not been fitted; call fit(data) first.")
+
+    def get_table_synthesizer(self, table_name: str):
+        """The fitted single-table model of `table_name` (learns every column but the keys)."""
+        self._require_fitted()
+        self._require_table(table_name)
+        return self._table_synthesizers[table_name]
+
+    def get_cardinality(self) -> Cardinality:
+        self._require_fitted()
+        return self._cardinality
+
+    def get_learned_distributions(self, table_name: str) -> dict:
+        model = self.get_table_synthesizer(table_name)
+        if not hasattr(model, "get_learned_distributions"):
+            kind = "has only key columns" if isinstance(model, KeysOnlyTable) else f"uses {type(model).__name__}"
+            raise ValueError(
+                f"table '{table_name}' {kind}: learned distributions exist only for "
+                "GaussianCopulaSynthesizer and CopulaGANSynthesizer tables."
+            )
+        return model.get_learned_distributions()
+
+    def get_loss_values(self, table_name: str) -> pd.DataFrame:
+        model = self.get_table_synthesizer(table_name)
+        if not hasattr(model, "get_loss_values"):
+            kind = "has only key columns" if isinstance(model, KeysOnlyTable) else f"uses {type(model).__name__}"
+            raise ValueError(
+                f"table '{table_name}' {kind}: loss values exist only for neural models "
+                "(CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer)."
+            )
+        return model.get_loss_values()
+
+    # -- sampling --------------------------------------------------------------------------------
+    def set_random_state(self, random_state) -> None:
+        """Make sampling reproducible: the same seed gives the same tables."""
+        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
+            raise TypeError(f"`random_state` must be an int or None, got {random_state!r}.")
+        self._random_state = random_state
+        self._rng = np.random.default_rng(random_state)
+
+    def reset_sampling(self) -> None:
+        self._rng = np.random.default_rng(self._random_state)
+
+    def _next_seed(self) -> int:
+        return int(self._rng.integers(2**31))
+
+    def sample(self, scale: float = 1.0) -> dict:
+        """{table_name: DataFrame}: tables without parents get round(rows * scale) rows, child
+        tables as many as the drawn children per synthetic parent add up to."""
+        self._require_fitted()
+        scale = check_scale(scale)
+        keys = self._cardinality.sample_keys(scale, seed=self._next_seed())
+        out = {}
+        for name, table in self.metadata.tables.items():
+            model = self._table_synthesizers[name]
+            model.set_random_state(self._next_seed())
+            rows = model.sample(len(keys[name])).reset_index(drop=True)
+            frame = pd.concat([rows, keys[name]], axis=1)
+            out[name] = frame[list(table.columns)]
+        return out
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, filepath) -> None:
+        from synth_assets.persistence import save_synthesizer
+
+        save_synthesizer(self, filepath)
+
+    @classmethod
+    def load(cls, filepath) -> "IndependentSynthesizer":
+        from synth_assets.persistence import load_synthesizer
+
+        synthesizer = load_synthesizer(filepath)
+        if not isinstance(synthesizer, cls):
+            raise TypeError(f"'{filepath}' holds a {type(synthesizer).__name__}, not an {cls.__name__}.")
+        return synthesizer
+
+
+__all__ = ["IndependentSynthesizer", "KeysOnlyTable", "TABLE_SYNTHESIZERS"]
