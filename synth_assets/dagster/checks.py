@@ -13,7 +13,9 @@ Dagster run).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,12 +23,16 @@ import pandas as pd
 
 from synth_assets import evaluation as ev
 
-# DCR compares every synthetic row with every reference row: subsample to bound the cost.
-DCR_NUM_ROWS_SUBSAMPLE = 2000
-# Share of real rows (or sequences) the DCR check uses as holdout; see holdout_mask.
-HOLDOUT_FRACTION = 0.2
+# DCR compares every synthetic row with every reference row: cap both sides to bound the cost.
+DCR_SYNTHETIC_ROWS = 2000
+DCR_REFERENCE_ROWS = 3000
+# Share of real rows (or sequences) held out for the DCR check; SDMetrics recommends a holdout at
+# least half the size of the training data.
+HOLDOUT_FRACTION = 1 / 3
 _HOLDOUT_BUCKETS = 10_000
 _MIN_DCR_ROWS = 10
+# one-sided z for "synthetic rows copy real rows more often than real halves copy each other"
+COPY_Z = 3.0
 _STATISTICAL_SDTYPES = ('numerical', 'datetime', 'categorical', 'boolean', 'ordinal')
 
 QUALITY = 'quality'
@@ -92,14 +98,29 @@ def statistical_columns(table_metadata) -> list[str]:
             if m.get('sdtype') in _STATISTICAL_SDTYPES and c not in keys and not m.get('pii')]
 
 
+def extreme_rows(real: pd.DataFrame, table_metadata) -> pd.Index:
+    """Index labels of the rows holding a numerical / datetime column's minimum or maximum."""
+    table = _table_dict(table_metadata)
+    labels = []
+    for column, meta in table['columns'].items():
+        if meta.get('sdtype') not in ('numerical', 'datetime') or column not in real.columns:
+            continue
+        values = real[column]
+        if not (pd.api.types.is_numeric_dtype(values)
+                or pd.api.types.is_datetime64_any_dtype(values)) or values.notna().sum() == 0:
+            continue
+        labels += [values.idxmin(), values.idxmax()]
+    return pd.Index(list(dict.fromkeys(labels)))
+
+
 def holdout_mask(real: pd.DataFrame, table_metadata, fraction: float = HOLDOUT_FRACTION):
     """Boolean mask of the real rows held out from fitting, for the DCR check.
 
     Deterministic and stable as the table grows: a row (or, with a sequence key, a whole
     sequence) is held out when the hash of its content (its key) falls in the first
-    ``fraction`` of the hash buckets. Identical rows land on the same side, so a copy of a
-    training row never counts as held out. Fit the synthesizer on ``real[~mask]`` for the DCR
-    check to measure overfitting.
+    ``fraction`` of the hash buckets; identical rows land on the same side. Rows holding a
+    column's minimum or maximum always stay in training (min/max enforcement needs the real
+    range). Fit the synthesizer on ``real[~mask]`` for the DCR check to measure overfitting.
     """
     if not 0 <= fraction < 1:
         raise ValueError(f'holdout fraction must be in [0, 1), got {fraction!r}')
@@ -109,13 +130,42 @@ def holdout_mask(real: pd.DataFrame, table_metadata, fraction: float = HOLDOUT_F
     if not columns:
         raise ValueError('holdout_mask: the real table shares no column with its metadata')
     hashes = pd.util.hash_pandas_object(real[columns], index=False).to_numpy()
-    return pd.Series((hashes % _HOLDOUT_BUCKETS) < fraction * _HOLDOUT_BUCKETS, index=real.index)
+    mask = pd.Series((hashes % _HOLDOUT_BUCKETS) < fraction * _HOLDOUT_BUCKETS, index=real.index)
+    extremes = extreme_rows(real, table)
+    if sequence_key:  # keep the whole sequence of an extreme row in training
+        keep = pd.MultiIndex.from_frame(real.loc[extremes, sequence_key])
+        mask &= ~pd.MultiIndex.from_frame(real[sequence_key]).isin(keep)
+    else:
+        mask[extremes] = False
+    return mask
 
 
 def split_holdout(real: pd.DataFrame, table_metadata, fraction: float = HOLDOUT_FRACTION):
     """(training, holdout) frames from ``holdout_mask``."""
     mask = holdout_mask(real, table_metadata, fraction)
     return real[~mask], real[mask]
+
+
+def dcr_reference_sets(real: pd.DataFrame, table_metadata, fraction: float = HOLDOUT_FRACTION,
+                       max_rows: int = DCR_REFERENCE_ROWS, seed: int = 0):
+    """Equal-sized (training, holdout) reference sets for DCROverfittingProtection.
+
+    Its 50% baseline holds only for reference sets of one size, and it scales each numerical
+    distance by the reference set's own range: so both sets get the same number of sampled
+    rows (at most ``max_rows``) plus the rows holding each column's extremes (training rows,
+    shared by both), or one heavy-tailed value would make one set look closer.
+    """
+    training, holdout = split_holdout(real, table_metadata, fraction)
+    extremes = extreme_rows(real, table_metadata)
+    training = training.drop(index=extremes, errors='ignore')
+    n = int(min(len(training), len(holdout), max_rows))
+    rng = np.random.default_rng(seed)
+
+    def sample(frame):
+        return frame.iloc[np.sort(rng.choice(len(frame), n, replace=False))]
+
+    shared = real.loc[extremes]
+    return pd.concat([shared, sample(training)]), pd.concat([shared, sample(holdout)])
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -162,38 +212,57 @@ def pii_outcome(real, synthetic, table_metadata) -> CheckOutcome:
 
 
 def exact_copy_outcome(real, synthetic, table_metadata, seed=0) -> CheckOutcome:
-    """Share of synthetic rows equal to a real row no higher than between two real halves."""
+    """Share of synthetic rows equal to a real row no higher than between two real halves.
+
+    Like for like: the baseline (``real_halves_copy_share``) looks rows of one half up in the
+    other half, so synthetic rows are looked up in a random half of the same size too (a
+    reference twice as large finds more chance matches in discrete data). The shares are
+    compared with a one-sided two-proportion test (pooled standard error, ``COPY_Z`` = 3): a
+    handful of chance collisions in discrete data passes, a copied row set fails.
+    """
     columns = statistical_columns(table_metadata)
-    if not columns:
-        return CheckOutcome(True, 'no modelled column to compare', {'columns': []})
-    share = ev.exact_copy_share(real, synthetic, columns)
-    baseline = ev.real_halves_copy_share(real, seed=seed, columns=columns) if len(real) >= 2 \
-        else 0.0
-    passed = bool(not np.isfinite(share) or share <= baseline)
-    metadata = {'exact_copy_share': _float(share), 'real_halves_copy_share': _float(baseline),
-                'copied_rows': int(round((share if np.isfinite(share) else 0) * len(synthetic))),
-                'synthetic_rows': len(synthetic), 'columns': columns}
+    if not columns or len(real) < 2 or len(synthetic) == 0:
+        return CheckOutcome(True, 'no modelled column or too few rows to compare',
+                            {'columns': columns})
+    baseline = ev.real_halves_copy_share(real, seed=seed, columns=columns)
+    n_base = len(real) // 2  # rows of the half looked up in the other half
+    rng = np.random.default_rng(seed + 1)
+    half = real.iloc[np.sort(rng.choice(len(real), len(real) - n_base, replace=False))]
+    share_half = ev.exact_copy_share(half, synthetic, columns)
+    share_all = ev.exact_copy_share(real, synthetic, columns)
+    n_syn = len(synthetic)
+    pooled = (share_half * n_syn + baseline * n_base) / (n_syn + n_base)
+    margin = COPY_Z * math.sqrt(pooled * (1 - pooled) * (1 / n_syn + 1 / n_base))
+    passed = bool(share_half <= baseline + margin)
+    metadata = {'exact_copy_share': _float(share_all), 'exact_copy_share_vs_half': _float(share_half),
+                'real_halves_copy_share': _float(baseline), 'margin': round(margin, 6),
+                'copied_rows': int(round(share_all * n_syn)), 'synthetic_rows': n_syn,
+                'columns': columns}
     return CheckOutcome(
-        passed, f'{share:.2%} of synthetic rows copy a real row (real halves: {baseline:.2%})',
-        metadata)
+        passed, f'{share_half:.2%} of synthetic rows copy a row of a real half (between real '
+                f'halves: {baseline:.2%}, allowed +{margin:.2%}); {share_all:.2%} copy some '
+                'real row', metadata)
 
 
 def dcr_outcome(real, synthetic, table_metadata, max_share,
                 holdout_fraction=HOLDOUT_FRACTION, seed=0) -> CheckOutcome:
     """DCROverfittingProtection (SDMetrics): share of synthetic rows closer to the training rows
-    than to the holdout rows at most ``max_share``."""
+    than to the holdout rows (``holdout_mask``) at most ``max_share``."""
     table = _table_dict(table_metadata)
-    training, holdout = split_holdout(real, table, holdout_fraction)
-    metadata = {'max_share': max_share, 'training_rows': len(training),
-                'holdout_rows': len(holdout), 'holdout_fraction': holdout_fraction}
-    if min(len(training), len(holdout), len(synthetic)) < _MIN_DCR_ROWS:
-        return CheckOutcome(True, f'skipped: fewer than {_MIN_DCR_ROWS} rows in a split',
+    training, holdout = dcr_reference_sets(real, table, holdout_fraction, seed=seed)
+    metadata = {'max_share': max_share, 'holdout_fraction': round(holdout_fraction, 4),
+                'reference_rows': len(holdout)}
+    if min(len(holdout), len(synthetic)) < _MIN_DCR_ROWS:
+        return CheckOutcome(True, f'skipped: fewer than {_MIN_DCR_ROWS} rows to compare',
                             {**metadata, 'skipped': True})
-    result = ev.dcr_overfitting_protection(training, holdout, synthetic, table,
-                                           num_rows_subsample=DCR_NUM_ROWS_SUBSAMPLE, seed=seed)
+    if len(synthetic) > DCR_SYNTHETIC_ROWS:
+        rng = np.random.default_rng(seed)
+        synthetic = synthetic.iloc[np.sort(rng.choice(len(synthetic), DCR_SYNTHETIC_ROWS,
+                                                      replace=False))]
+    result = ev.dcr_overfitting_protection(training, holdout, synthetic, table)
     closer = result['closer_to_training']
     metadata.update({'closer_to_training': _float(closer), 'score': _float(result['score']),
-                     'num_rows_subsample': DCR_NUM_ROWS_SUBSAMPLE})
+                     'synthetic_rows': len(synthetic)})
     return CheckOutcome(bool(closer <= max_share),
                         f'{closer:.1%} of synthetic rows are closer to training than to holdout '
                         f'rows (max {max_share:.0%})', metadata)
@@ -338,12 +407,8 @@ def _result(outcome_fn, severity):
 
 
 def _partitions_def(spec):
-    try:
-        from synth_assets.dagster.assets import synthetic_partitions_def  # part 1, when present
-    except ImportError:
-        synthetic_partitions_def = None
-    if synthetic_partitions_def is not None:
-        return synthetic_partitions_def(spec)
+    """The synthetic asset's partitions (as the factory builds them), so a check reads one
+    partition of a daily-partitioned table."""
     if spec.sample.partitions == 'daily':
         from dagster import DailyPartitionsDefinition
 
@@ -351,31 +416,62 @@ def _partitions_def(spec):
     return None
 
 
-def _keys(spec, table):
-    from synth_assets.dagster.translator import real_asset_key, synthetic_asset_key
+def _partition_kwargs(spec) -> dict:
+    partitions_def = _partitions_def(spec)
+    return {'partitions_def': partitions_def} if partitions_def is not None else {}
 
-    return real_asset_key(spec, table), synthetic_asset_key(table)
+
+@contextlib.contextmanager
+def _quiet_preview():
+    # partitioned checks (daily-partitioned synthetic tables) are a Dagster preview feature
+    from dagster import PreviewWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', PreviewWarning)
+        yield
 
 
-def _table_check(spec, table, name, description, compute, with_real=True, synthetic_key=None):
+def _keys(spec, table, translator=None):
+    """(real key, synthetic key) of ``table``, as the translator names them."""
+    from synth_assets.dagster.translator import (
+        SyntheticAssetProps,
+        real_asset_key,
+        synthetic_asset_key,
+    )
+
+    if translator is None:
+        return real_asset_key(spec, table), synthetic_asset_key(table)
+    # the factory keys assets by get_asset_spec(...).key, which a subclass may override alone
+    return (translator.get_asset_spec(SyntheticAssetProps('real', spec, table)).key
+            if not _is_asset_source(spec, table) else real_asset_key(spec, table),
+            translator.get_asset_spec(SyntheticAssetProps('synthetic', spec, table)).key)
+
+
+def _is_asset_source(spec, table) -> bool:
+    from synth_assets.dagster.specs import AssetSource
+
+    return isinstance(spec.sources[table], AssetSource)
+
+
+def _table_check(spec, table, name, description, compute, with_real=True, translator=None):
     """One @asset_check on synthetic/<table>; compute(real, synthetic) -> CheckOutcome."""
     from dagster import AssetCheckSeverity, AssetIn, asset_check
 
     checks = spec.checks
     severity = AssetCheckSeverity[checks.severity]
-    real_key, default_key = _keys(spec, table)
-    synthetic_key = synthetic_key or default_key
+    real_key, synthetic_key = _keys(spec, table, translator)
     common = dict(asset=synthetic_key, name=name, description=description,
-                  blocking=checks.blocking, partitions_def=_partitions_def(spec),
+                  blocking=checks.blocking, **_partition_kwargs(spec),
                   metadata={'synth_assets/spec': spec.name, 'synth_assets/table': table})
-    if with_real:
-        @asset_check(**common, additional_ins={'real': AssetIn(key=real_key)})
-        def _check(synthetic: pd.DataFrame, real: pd.DataFrame):
-            return _result(lambda: compute(real, synthetic), severity)
-    else:
-        @asset_check(**common)
-        def _check(synthetic: pd.DataFrame):
-            return _result(lambda: compute(None, synthetic), severity)
+    with _quiet_preview():
+        if with_real:
+            @asset_check(**common, additional_ins={'real': AssetIn(key=real_key)})
+            def _check(synthetic: pd.DataFrame, real: pd.DataFrame):
+                return _result(lambda: compute(real, synthetic), severity)
+        else:
+            @asset_check(**common)
+            def _check(synthetic: pd.DataFrame):
+                return _result(lambda: compute(None, synthetic), severity)
     return _check
 
 
@@ -405,15 +501,10 @@ def build_checks(spec, table: str, translator=None) -> list:
     sequential = spec.table_synthesizer(table) == 'PARSynthesizer' \
         and bool(table_metadata.sequence_key)
     context_columns = _context_columns(spec, table) if sequential else []
-    synthetic_key = None
-    if translator is not None:
-        from synth_assets.dagster.translator import SyntheticAssetProps
-
-        synthetic_key = translator.get_asset_key(SyntheticAssetProps('synthetic', spec, table))
     threshold = checks.quality_threshold
 
     def make(name, description, compute, with_real=True):
-        return _table_check(spec, table, name, description, compute, with_real, synthetic_key)
+        return _table_check(spec, table, name, description, compute, with_real, translator)
 
     out = [make(QUALITY, f'Quality score of synthetic `{table}` is at least {threshold}.',
                 lambda real, syn: quality_outcome(real, syn, table_metadata, threshold,
@@ -468,23 +559,16 @@ def build_group_checks(spec, translator=None) -> list:
     checks = spec.checks
     severity = AssetCheckSeverity[checks.severity]
     metadata = spec.metadata
-    key_of = _keys
-    if translator is not None:
-        from synth_assets.dagster.translator import SyntheticAssetProps
-
-        def key_of(spec_, table):
-            return (_keys(spec_, table)[0],
-                    translator.get_asset_key(SyntheticAssetProps('synthetic', spec_, table)))
     out = []
     for rel in metadata.relationships:
         parent, child = rel['parent_table_name'], rel['child_table_name']
         if parent == child:
             continue  # self-references are not modelled as relationships
-        real_parent_key, synthetic_parent_key = key_of(spec, parent)
-        real_child_key, synthetic_child_key = key_of(spec, child)
+        real_parent_key, synthetic_parent_key = _keys(spec, parent, translator)
+        real_child_key, synthetic_child_key = _keys(spec, child, translator)
         suffix = _relationship_suffix(rel)
         common = dict(asset=synthetic_child_key, blocking=checks.blocking,
-                      partitions_def=_partitions_def(spec),
+                      **_partition_kwargs(spec),
                       metadata={'synth_assets/spec': spec.name, 'synth_assets/table': child})
 
         def integrity(rel=rel, common=common, synthetic_parent_key=synthetic_parent_key):
@@ -513,5 +597,6 @@ def build_group_checks(spec, translator=None) -> list:
                     checks.quality_threshold), severity)
             return _check
 
-        out += [integrity(), cardinality()]
+        with _quiet_preview():
+            out += [integrity(), cardinality()]
     return out

@@ -297,6 +297,15 @@ def _batch_definition():
         return _GX_STATE['batch_definition']
 
 
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    value = _plain(value)
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
 def _failure(expectation, result):
     info = result.exception_info or {}
     raised = info.get('raised_exception')
@@ -311,12 +320,12 @@ def _failure(expectation, result):
     return {
         'expectation': expectation.type,
         'column': expectation.column,
-        'kwargs': {k: _short(v) for k, v in expectation.kwargs.items()},
+        'kwargs': _jsonable({k: _short(v) for k, v in expectation.kwargs.items()}),
         'unexpected_count': _plain(details.get('unexpected_count')),
         'unexpected_percent': _plain(details.get('unexpected_percent')),
-        'partial_unexpected_list': [_plain(v) for v in
-                                    (details.get('partial_unexpected_list') or [])[:5]],
-        'observed_value': _plain(details.get('observed_value')),
+        'partial_unexpected_list': _jsonable((details.get('partial_unexpected_list') or [])[:5]),
+        'observed_value': _jsonable(details.get('observed_value')),
+        **({'details': _jsonable(details['details'])} if details.get('details') else {}),
         **({'error': message} if raised else {}),
     }
 
@@ -344,7 +353,7 @@ def validate_contract(data: pd.DataFrame, contract: DataContract) -> ContractRes
         expectation = next(
             (e for e in contract.expectations
              if _snake(e.type) == config.type
-             and all(config.kwargs.get(k) == v for k, v in e.kwargs.items())),
+             and all(config.kwargs.get(k, v) == v for k, v in e.kwargs.items())),
             Expectation(config.type, dict(config.kwargs)),
         )
         failures.append(_failure(expectation, result))

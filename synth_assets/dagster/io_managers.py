@@ -78,6 +78,11 @@ def _sweep_stale_temps(path: "UPath") -> None:
                 pass
 
 
+def write_chunks(handle, data: bytes, chunk: int = 1 << 20) -> None:
+    for start in range(0, len(data), chunk):
+        handle.write(data[start : start + chunk])
+
+
 def atomic_write(path: "UPath", write: Callable[[Any], None]) -> None:
     """Call ``write(binary_file)`` on a temporary sibling, then move it onto ``path`` atomically."""
     _sweep_stale_temps(path)
@@ -162,19 +167,24 @@ class SyntheticParquetIOManager(_AtomicUPathIOManager):
                 f"SyntheticParquetIOManager stores pandas DataFrames; asset {context.asset_key.to_user_string()} "
                 f"returned {type(obj).__name__}."
             )
-        table = pa.Table.from_pandas(obj)
+        # pyarrow would store DataFrame.attrs in the file; the type-check profile must not leak there.
+        frame = obj.copy(deep=False)
+        frame.attrs = {}
+        table = pa.Table.from_pandas(frame)
         atomic_write(path, lambda handle: pq.write_table(table, handle))
 
     def load_from_path(self, context: InputContext, path: "UPath"):
         import pyarrow.parquet as pq
 
+        # AssetIn(metadata={"columns": [...]}) loads only those columns (dagster-polars' convention).
+        columns = (context.definition_metadata or {}).get("columns")
         if _is_local(path):
             if not os.path.exists(_local_name(path)):
                 raise FileNotFoundError(f"No stored table at {path}; materialize {context.asset_key.to_user_string()} first.")
-            table = pq.read_table(_local_name(path))
+            table = pq.read_table(_local_name(path), columns=columns)
         else:
             with path.open("rb") as handle:
-                table = pq.read_table(handle)
+                table = pq.read_table(handle, columns=columns)
         return table.to_pandas()
 
 
@@ -190,7 +200,7 @@ class SynthesizerIOManager(_AtomicUPathIOManager):
         from synth_assets.persistence import dumps
 
         data = dumps(obj)
-        atomic_write(path, lambda handle: handle.write(data))
+        atomic_write(path, lambda handle: write_chunks(handle, data))
         self._last_size = len(data)
 
     def load_from_path(self, context: InputContext, path: "UPath"):

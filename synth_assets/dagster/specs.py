@@ -11,10 +11,11 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from synth_assets.dagster.gpu import GpuConfig
 from synth_assets.metadata import Metadata
 
 SYNTHESIZERS = ("GaussianCopulaSynthesizer", "PARSynthesizer", "IndependentSynthesizer")
-TABLE_SYNTHESIZERS = ("GaussianCopulaSynthesizer", "PARSynthesizer")
+TABLE_SYNTHESIZERS = ("GaussianCopulaSynthesizer", "CTGANSynthesizer", "TVAESynthesizer", "CopulaGANSynthesizer")
 DISTRIBUTIONS = ("empirical", "norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde", "laplace", "student_t")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -99,11 +100,13 @@ class PARParameters(_Parameters):
     seed: Optional[int] = None
 
 
-class IndependentParameters(_Parameters):
-    """Defaults for every table model of an IndependentSynthesizer (per-table overrides go in
-    ``table_parameters``)."""
+class IndependentParameters(_Model):
+    """The IndependentSynthesizer's own parameters; each table's model is chosen and configured
+    in ``table_parameters`` (default: GaussianCopulaSynthesizer with its defaults)."""
 
-    default_table_synthesizer: Literal[TABLE_SYNTHESIZERS] = "GaussianCopulaSynthesizer"
+    locales: list[str] = Field(default_factory=lambda: ["en_US"])
+    n_jobs: Optional[int] = None
+    verbose: bool = False
 
 
 class TableSynthesizerParameters(_Model):
@@ -111,20 +114,42 @@ class TableSynthesizerParameters(_Model):
     table_parameters: dict[str, Any] = Field(default_factory=dict)
 
 
-PARAMETER_MODELS: dict[str, type[_Parameters]] = {
+PARAMETER_MODELS: dict[str, type[_Model]] = {
     "GaussianCopulaSynthesizer": GaussianCopulaParameters,
     "PARSynthesizer": PARParameters,
     "IndependentSynthesizer": IndependentParameters,
 }
+NEURAL_TABLE_SYNTHESIZERS = ("CTGANSynthesizer", "TVAESynthesizer", "CopulaGANSynthesizer")
+
+
+def _signature_parameters(synthesizer: str) -> list[str]:
+    # The ctgan module imports torch only inside fit/sample, so reading its signatures is cheap.
+    import inspect
+
+    from synth_assets.single_table import ctgan
+
+    cls = getattr(ctgan, synthesizer)
+    return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "metadata")]
 
 
 def validate_parameters(synthesizer: str, parameters: dict, where: str) -> dict:
-    """Validated parameters (defaults filled in); a ValueError naming each bad parameter."""
-    model = PARAMETER_MODELS[synthesizer]
+    """The parameters the user set, validated; a ValueError naming each bad parameter.
+
+    Defaults are left to the synthesizer (so a table model inherits the group's locales)."""
     if not isinstance(parameters, dict):
         raise TypeError(f"{where}: parameters must be a dict, got {type(parameters).__name__}.")
+    if synthesizer in NEURAL_TABLE_SYNTHESIZERS:
+        known = _signature_parameters(synthesizer)
+        unknown = [p for p in parameters if p not in known]
+        if unknown:
+            raise ValueError(
+                f"{where}: invalid parameters for {synthesizer}:\n  unknown parameter(s) {unknown}; "
+                f"known parameters: {', '.join(known)}."
+            )
+        return dict(parameters)  # values are checked by the synthesizer when its step builds it
+    model = PARAMETER_MODELS[synthesizer]
     try:
-        return model.model_validate(parameters).model_dump()
+        return model.model_validate(parameters).model_dump(exclude_unset=True)
     except ValidationError as error:
         raise ValueError(f"{where}: invalid parameters for {synthesizer}:\n  " + _format_errors(error, model)) from None
 
@@ -194,6 +219,25 @@ class SynthesizerSpec(_Model):
     description: Optional[str] = None
     checks: Optional[ChecksSpec] = Field(default_factory=ChecksSpec)
     gpu: Optional[bool] = None
+    gpu_config: Optional[GpuConfig] = None  # k8s settings for GPU steps; default GpuConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_table_name(cls, data):
+        # SDV single-table metadata has no table name: take it from the only source.
+        if isinstance(data, dict) and isinstance(data.get("sources"), dict) and len(data["sources"]) == 1:
+            metadata = data.get("metadata")
+            (table,) = data["sources"]
+            if isinstance(metadata, str) and not metadata.lstrip().startswith("{"):
+                import json
+                from pathlib import Path
+
+                path = Path(metadata)
+                if path.is_file():
+                    metadata = json.loads(path.read_text())
+            if isinstance(metadata, dict) and "columns" in metadata and "tables" not in metadata:
+                data = {**data, "metadata": Metadata.load_from_dict(metadata, single_table_name=table)}
+        return data
 
     @field_validator("name")
     @classmethod
@@ -252,12 +296,12 @@ class SynthesizerSpec(_Model):
             table = metadata.get_table_metadata(tables[0])
             if not table.sequence_key:
                 raise ValueError(f"{where}: PARSynthesizer needs a sequence_key in the metadata of table '{tables[0]}'.")
-            bad = [c for c in params["context_columns"] if c not in table.columns]
+            bad = [c for c in params.get("context_columns", []) if c not in table.columns]
             if bad:
                 raise ValueError(f"{where}: parameter 'context_columns' names {bad}, not columns of table '{tables[0]}'.")
         if self.synthesizer == "GaussianCopulaSynthesizer":
             table = metadata.get_table_metadata(tables[0])
-            bad = [c for c in params["numerical_distributions"] if c not in table.columns]
+            bad = [c for c in params.get("numerical_distributions", {}) if c not in table.columns]
             if bad:
                 raise ValueError(f"{where}: parameter 'numerical_distributions' names {bad}, not columns of table '{tables[0]}'.")
         if self.table_parameters and self.synthesizer != "IndependentSynthesizer":
@@ -281,7 +325,7 @@ class SynthesizerSpec(_Model):
         object.__setattr__(self, "table_parameters", validated)
         if self.gpu is None:
             object.__setattr__(self, "gpu", self.synthesizer == "PARSynthesizer" or any(
-                v["table_synthesizer"] == "PARSynthesizer" for v in validated.values()))
+                v["table_synthesizer"] in NEURAL_TABLE_SYNTHESIZERS for v in validated.values()))
         if self.group_name is not None:
             check_name(f"{where}: group_name", self.group_name)
         return self
@@ -300,17 +344,22 @@ class SynthesizerSpec(_Model):
         if not self.is_multi_table:
             return self.synthesizer
         entry = self.table_parameters.get(table)
-        return entry["table_synthesizer"] if entry else self.parameters["default_table_synthesizer"]
+        return entry["table_synthesizer"] if entry else "GaussianCopulaSynthesizer"
 
     def table_model_parameters(self, table: str) -> dict:
-        """Init parameters of the model of `table` in an Independent group."""
+        """Parameters of the model of `table`: the spec's parameters, or for a group the table's."""
+        if not self.is_multi_table:
+            return dict(self.parameters)
         entry = self.table_parameters.get(table)
-        if entry:
-            return dict(entry["table_parameters"])
-        shared = {k: v for k, v in self.parameters.items() if k != "default_table_synthesizer"}
-        return validate_parameters(self.table_synthesizer(table), shared, f"SynthesizerSpec '{self.name}'")
+        return dict(entry["table_parameters"]) if entry else {}
 
     def enforces_min_max(self, table: str) -> bool:
-        if self.is_multi_table:
-            return bool(self.table_model_parameters(table).get("enforce_min_max_values", True))
-        return bool(self.parameters.get("enforce_min_max_values", True))
+        return bool(self.table_model_parameters(table).get("enforce_min_max_values", True))
+
+    def uses_gpu(self, table: Optional[str] = None) -> bool:
+        """Whether the step fitting `table` (None: the whole synthesizer) wants the GPU pool."""
+        if not self.gpu:
+            return False
+        if table is None:
+            return self.synthesizer == "PARSynthesizer"
+        return self.table_synthesizer(table) in ("PARSynthesizer", *NEURAL_TABLE_SYNTHESIZERS)

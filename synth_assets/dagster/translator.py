@@ -14,18 +14,28 @@ from typing import Literal, Optional
 
 from dagster import AssetKey, AssetSpec, TableColumn, TableColumnConstraints, TableColumnDep, TableColumnLineage, TableSchema
 
-from synth_assets.dagster.specs import AssetSource, FileSource, SynthesizerSpec
+from synth_assets.dagster.specs import AssetSource, SynthesizerSpec
 from synth_assets.metadata import TableMetadata
 
 Role = Literal["real", "table_model", "synthesizer", "synthetic"]
 
 # Bumped when a synthesizer's learned state or sampling changes in a way that should refit models.
-MODEL_VERSIONS = {"GaussianCopulaSynthesizer": "1", "PARSynthesizer": "1", "IndependentSynthesizer": "1"}
+MODEL_VERSIONS = {
+    "GaussianCopulaSynthesizer": "1",
+    "PARSynthesizer": "1",
+    "IndependentSynthesizer": "1",
+    "CTGANSynthesizer": "1",
+    "TVAESynthesizer": "1",
+    "CopulaGANSynthesizer": "1",
+}
 
 _KINDS = {
     "GaussianCopulaSynthesizer": {"python", "scipy"},
     "PARSynthesizer": {"pytorch"},
     "IndependentSynthesizer": {"python"},
+    "CTGANSynthesizer": {"pytorch"},
+    "TVAESynthesizer": {"pytorch"},
+    "CopulaGANSynthesizer": {"pytorch"},
 }
 PII_TAG = "pii"
 
@@ -64,6 +74,13 @@ class SyntheticAssetProps:
     @property
     def source(self):
         return self.spec.sources[self.table] if self.table else None
+
+
+def default_automation_condition(spec: SynthesizerSpec, role: Role, table: Optional[str]):
+    """synth_assets.dagster.automation's condition for the asset (imported here: it imports us)."""
+    from synth_assets.dagster.automation import automation_condition
+
+    return automation_condition(spec, role, table)
 
 
 def pii_columns(table_metadata: TableMetadata) -> list[str]:
@@ -182,7 +199,7 @@ class SyntheticAssetTranslator:
             metadata["synth_assets/parameters"] = spec.table_model_parameters(props.table)
         elif props.role == "synthesizer":
             kinds = set(_KINDS[spec.synthesizer])
-            if spec.is_multi_table and any(spec.table_synthesizer(t) == "PARSynthesizer" for t in spec.table_names):
+            if spec.is_multi_table and any("pytorch" in _KINDS[spec.table_synthesizer(t)] for t in spec.table_names):
                 kinds.add("pytorch")
             description = spec.description or (
                 f"Fitted {spec.synthesizer} over {', '.join(f'`{t}`' for t in spec.table_names)}."
@@ -209,4 +226,5 @@ class SyntheticAssetTranslator:
             kinds=kinds,
             metadata=metadata,
             code_version=code_version,
+            automation_condition=default_automation_condition(spec, props.role, props.table),
         )

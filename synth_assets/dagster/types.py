@@ -15,6 +15,8 @@ A violation fails the step; the message names the column, the rule and a few off
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from dagster import DagsterType
@@ -225,7 +227,9 @@ def _pandas_columns(table_metadata: TableMetadata) -> list[PandasColumn]:
         elif name == table_metadata.sequence_key:
             constraints.append(KeyConstraint(unique=False))
         constraints.append(ProfileConstraint(column))
-        columns.append(PandasColumn(name, constraints=constraints, is_required=True))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # dagster-pandas marks PandasColumn beta
+            columns.append(PandasColumn(name, constraints=constraints, is_required=True))
     return columns
 
 
@@ -237,9 +241,12 @@ def table_dagster_type(table: str, table_metadata: TableMetadata, role: str = "s
         f"{prefix} table `{table}`: the metadata's columns with sdtype-compatible dtypes, non-null "
         "unique keys" + ("; values within the real table's profile (ranges, categories, missing values)." if role != "real" else ".")
     )
-    return create_dagster_pandas_dataframe_type(
-        name=name,
-        description=description,
-        columns=_pandas_columns(table_metadata),
-        dataframe_constraints=[NoExtraColumnsConstraint(list(table_metadata.columns))],
-    )
+    columns = _pandas_columns(table_metadata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return create_dagster_pandas_dataframe_type(
+            name=name,
+            description=description,
+            columns=columns,
+            dataframe_constraints=[NoExtraColumnsConstraint(list(table_metadata.columns))],
+        )

@@ -8,10 +8,14 @@ What is learned (from key columns only, never from other values):
 
 Sampling (`Cardinality.sample_keys(scale, seed)`), tables parents first:
 * a table without parents gets round(rows * scale) rows (at least 1, with a warning);
-* a table with parents has one *primary* relationship, the one whose children-per-parent
-  distribution has the highest entropy (ties: metadata order). A child count is drawn for every
-  synthetic primary parent, by stratified sampling of the learned distribution (so the shape is
-  kept closely and the total follows `scale`); their sum plus the null-FK rows is the table's size;
+* a table with parents has one *primary* relationship: the one that pins its size down most
+  precisely (lowest std / (mean * sqrt(parents)) of the children-per-parent counts; ties: metadata
+  order), e.g. order_items follows orders (many parents, few items each) rather than products
+  (few parents, a long tail). A child count is drawn for every synthetic primary parent by
+  stratified sampling of the learned distribution (one uniform per 1/n stratum through its
+  quantile function), so the shape is kept closely and the total follows `scale` (at an integer
+  scale the real counts' multiset comes back exactly; which parent gets which count is random);
+  their sum plus the null-FK rows is the table's size;
 * every *secondary* foreign key gets a null pattern drawn from the learned joint pattern, then a
   child count per secondary parent drawn the same way, nudged by +-1 until the counts add up to the
   rows that need a parent, never above the largest count seen in real data (relaxed, with a
@@ -57,9 +61,15 @@ class RelationshipCardinality:
         }
 
     @property
-    def entropy(self) -> float:
-        p = self.count_probabilities[self.count_probabilities > 0]
-        return float(-(p * np.log(p)).sum())
+    def total_uncertainty(self) -> float:
+        """Relative standard error of the children total when counts are drawn for every parent
+        (std / (mean * sqrt(parents))): the lower, the more precisely this relationship pins
+        down the child table's size."""
+        mean = float((self.count_values * self.count_probabilities).sum())
+        if mean <= 0 or self.num_parents == 0:
+            return float("inf")
+        variance = float((self.count_probabilities * (self.count_values - mean) ** 2).sum())
+        return math.sqrt(variance) / (mean * math.sqrt(self.num_parents))
 
     def distribution(self) -> pd.Series:
         """Share of real parents (index: number of children)."""
@@ -81,7 +91,6 @@ class _TableKeys:
     num_rows: int
     primary_key: str | None
     key_generator: IdGenerator | None
-    key_start: int
     foreign_keys: list = field(default_factory=list)  # [(column, dtype)] in relationship order
     null_patterns: np.ndarray | None = None  # (patterns, n_fks) bool: True = FK is null
     null_pattern_shares: np.ndarray | None = None
@@ -168,16 +177,15 @@ class Cardinality:
         for name, table in metadata.tables.items():
             frame = data[name]
             pk = table.primary_key
-            generator, start = None, 0
+            generator = None
             own_fks = [r for r in metadata.get_parents(name)]
             if pk is not None and pk not in {r["child_foreign_key"] for r in own_fks}:
+                # Generated keys follow the real format but never reuse a real value (IdGenerator).
                 generator = IdGenerator(regex_format=table.columns[pk].get("regex_format")).fit(frame[pk])
-                start = _key_start(frame[pk])
             keys = _TableKeys(
                 num_rows=len(frame),
                 primary_key=pk,
                 key_generator=generator,
-                key_start=start,
                 foreign_keys=[(r["child_foreign_key"], frame[r["child_foreign_key"]].dtype) for r in own_fks],
             )
             if own_fks:
@@ -206,11 +214,10 @@ class Cardinality:
     def primary_relationship(self, table_name: str) -> RelationshipCardinality | None:
         """The relationship that sets the table's row count (None for tables without parents, or
         whose foreign keys are all null in the real data)."""
-        candidates = [r for r in self._parents_of(table_name) if r.null_share < 1.0]
+        candidates = [r for r in self._parents_of(table_name) if r.null_share < 1.0 and r.num_children > 0]
         if not candidates:
             return None
-        best = max(r.entropy for r in candidates)
-        return next(r for r in candidates if r.entropy >= best - 1e-12)
+        return min(candidates, key=lambda r: r.total_uncertainty)  # ties: metadata order
 
     def describe(self) -> pd.DataFrame:
         """One row per relationship: mean / max children per parent, share of childless parents,
@@ -240,7 +247,7 @@ class Cardinality:
             num_rows = len(next(iter(columns.values()))) if columns else self._root_rows(name, keys, scale)
             if keys.primary_key is not None:
                 if keys.key_generator is not None:
-                    columns[keys.primary_key] = keys.key_generator.generate(num_rows, start=keys.key_start, seed=int(rng.integers(2**31)))
+                    columns[keys.primary_key] = keys.key_generator.generate(num_rows, seed=int(rng.integers(2**31)))
                 primary_keys[name] = columns[keys.primary_key].reset_index(drop=True)
             out[name] = pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
         return {name: out[name] for name in self.metadata.tables}
@@ -363,15 +370,6 @@ def _learn_relationship(relationship: dict, data: dict) -> RelationshipCardinali
     )
 
 
-def _key_start(values: pd.Series) -> int:
-    """Integer keys continue from the real minimum (e.g. 1-based ids stay 1-based)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and len(values):
-        low = values.min()
-        if np.isfinite(low) and low >= 0 and float(low).is_integer():
-            return int(low)
-    return 0
-
-
 def _largest_remainder(shares: np.ndarray, total: int, rng) -> np.ndarray:
     """Integer allocation of `total` proportional to `shares`; remainders go to the largest
     fractional parts (ties broken at random), so every share is kept to within one row."""
@@ -413,8 +411,6 @@ def _with_dtype(values: pd.Series, dtype) -> pd.Series:
     try:
         if has_null and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
             return values.astype("float64")  # what pandas itself does to an int column with nulls
-        if has_null and values.dtype == object and dtype == object:
-            return values.where(values.notna(), np.nan)
         return values.astype(dtype)
     except (TypeError, ValueError):
         return values

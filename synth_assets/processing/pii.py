@@ -47,6 +47,10 @@ class PIIGenerator:
         self._dtype = values.dtype
         return self
 
+    def exclude(self, values: pd.Series) -> None:
+        """Never emit these values either (real rows the model did not see, e.g. a holdout)."""
+        self._real_hashes |= _hash_values(values.dropna().unique(), self._salt)
+
     def _fresh_values(self, faker, count: int) -> list:
         # With several locales faker picks one when the method is looked up: look it up per value
         # so the locales mix (a bound method would keep the first locale for every value).

@@ -60,7 +60,7 @@ class TableProcessor:
 
     # -- choosing transformers -------------------------------------------------------------------
     def _make_transformer(self, spec: dict):
-        from rdt.transformers import FloatFormatter, LabelEncoder, UniformEncoder, UnixTimestampEncoder
+        from rdt.transformers import FloatFormatter, LabelEncoder, UnixTimestampEncoder
 
         sdtype = _modelled_sdtype(spec)
         if sdtype == "numerical":
@@ -80,7 +80,9 @@ class TableProcessor:
             )
         if self.categorical_encoding == "label":
             return LabelEncoder(missing_value_encoding="new_category")
-        return UniformEncoder(missing_value_encoding="new_category")
+        from synth_assets.processing._uniform_encoder import VectorizedUniformEncoder
+
+        return VectorizedUniformEncoder(missing_value_encoding="new_category")
 
     def _make_generator(self, name: str, spec: dict):
         is_key = name in self.table_metadata.key_columns
@@ -194,6 +196,13 @@ class TableProcessor:
         for name in self._generators:
             columns[name] = generated[name]
         return pd.DataFrame({name: columns[name] for name in self._columns})
+
+    def exclude_real_values(self, data: pd.DataFrame) -> None:
+        """Add real PII values beyond the fitted rows (e.g. a holdout) to those never generated."""
+        self._require_fitted()
+        for name, generator in self._generators.items():
+            if isinstance(generator, PIIGenerator) and name in data.columns:
+                generator.exclude(data[name])
 
     def generate_columns(self, num_rows: int, seed=None, start: int = 0) -> pd.DataFrame:
         rng = np.random.default_rng(seed)

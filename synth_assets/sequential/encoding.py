@@ -147,15 +147,18 @@ class QuantileBinner:
 
     def transform(self, values) -> np.ndarray:
         x = np.asarray(values, dtype=np.float64).ravel()
-        bins = np.searchsorted(self.hi_, x, side='left')
+        # Decoding ranges are the bin edges, so a decoded value re-encodes to its own bin.
+        bins = np.searchsorted(self.dhi_, x, side='left')
         return np.clip(bins, 0, self.n_bins - 1).astype(np.int64)
 
-    def inverse(self, bins, rng: np.random.Generator) -> np.ndarray:
+    def inverse(self, bins, rng: np.random.Generator, position=None) -> np.ndarray:
+        """Values for bins; ``position`` in [0, 1) picks where inside the bin (default random)."""
         b = np.clip(np.asarray(bins, dtype=np.int64), 0, self.n_bins - 1)
         lo, hi = self.dlo_[b], self.dhi_[b]
+        u = rng.random(b.shape) if position is None else np.asarray(position, dtype=np.float64)
         if self.integer:
-            return np.floor(lo + rng.random(b.shape) * (hi - lo + 1)).clip(lo, hi)
-        return lo + rng.random(b.shape) * (hi - lo)
+            return np.floor(lo + u * (hi - lo + 1)).clip(lo, hi)
+        return lo + u * (hi - lo)
 
 
 def _factor(n: int, two_slots: bool) -> tuple[int, int]:
@@ -359,8 +362,13 @@ class StepEncoder:
                 slot += 1
         return tokens, levels
 
-    def decode_levels(self, levels: np.ndarray, rng=None) -> pd.DataFrame:
-        """Float DataFrame from per-column levels (bins decode uniformly within their range)."""
+    def decode_levels(self, levels: np.ndarray, rng=None, seq_lengths=None) -> pd.DataFrame:
+        """Float DataFrame from per-column levels (bins decode uniformly within their range).
+
+        With ``seq_lengths``, a level-change column keeps one within-bin position per sequence,
+        so a level that stays put decodes to a constant and a rising level rises monotonically
+        (fresh random positions would add step-to-step jitter the data does not have).
+        """
         self._require_fit()
         rng = np.random.default_rng(rng)
         levels = np.asarray(levels, dtype=np.int64)
@@ -368,8 +376,12 @@ class StepEncoder:
         for j, spec in enumerate(self.specs):
             if spec.kind == 'discrete':
                 data[spec.name] = levels[:, j].astype(np.float64)
-            else:
-                data[spec.name] = self.level_binners[j].inverse(levels[:, j], rng)
+                continue
+            position = None
+            if seq_lengths is not None and self.column_modes[j] == 'delta':
+                lengths = np.asarray(seq_lengths, dtype=np.int64)
+                position = np.repeat(rng.random(lengths.size), lengths)
+            data[spec.name] = self.level_binners[j].inverse(levels[:, j], rng, position)
         return pd.DataFrame(data, columns=self.columns)
 
     def tokens_to_levels(self, tokens: np.ndarray, seq_lengths, rng=None) -> np.ndarray:
@@ -410,4 +422,5 @@ class StepEncoder:
     def decode(self, tokens: np.ndarray, seq_lengths, rng=None) -> pd.DataFrame:
         """Float DataFrame (same columns as fitted) from slot tokens."""
         rng = np.random.default_rng(rng)
-        return self.decode_levels(self.tokens_to_levels(tokens, seq_lengths, rng), rng)
+        levels = self.tokens_to_levels(tokens, seq_lengths, rng)
+        return self.decode_levels(levels, rng, seq_lengths)

@@ -259,6 +259,9 @@ class PARSynthesizer(BaseSynthesizer):
             self._feature_std = np.where(std > 0, std, 1.0)
         return (values - self._feature_mean) / self._feature_std
 
+    def _processors(self) -> list:
+        return [self._step_processor, *self._context_model._processors()]
+
     # -- sample ------------------------------------------------------------------------------------
     def get_loss_values(self) -> pd.DataFrame:
         self._require_fitted()

@@ -7,10 +7,10 @@ over the steps; its input at step t is the previous row (slot-token embeddings, 
 continuous column its level as an embedding and as a number in [0, 1]), position features
 (t, steps left, length; the length is an input because the wrapper draws it) and the context
 vector, which also sets the initial hidden state. The slots of row t are predicted one after
-another from [GRU state, GRU input, embeddings of the earlier slots of the same row] through a
-masked (MADE-style) layer, so within-row dependencies are modelled and training is one fully
-vectorized pass with teacher forcing. The loss is the masked cross-entropy over real rows
-only; padding never counts.
+another from [GRU state, previous levels / position / context (a skip), embeddings of the
+earlier slots of the same row] through a masked (MADE-style) layer, so within-row dependencies
+are modelled and training is one fully vectorized pass with teacher forcing. The loss is the
+masked cross-entropy over real rows only; padding never counts.
 
 Sampling runs all requested sequences in batches, carrying the GRU state step to step (O(L)),
 and draws ``sample_size`` candidates per sequence in the same batch, keeping the one the model
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 
 import numpy as np
@@ -36,11 +37,11 @@ __all__ = ['FittedPAR', 'fit_par', 'resolve_device', 'DEFAULTS']
 # Defaults measured on gapminder and Ecdat Males on a 2-core CPU (see fit_par's docstring).
 DEFAULTS = dict(
     epochs=128,
-    batch_size=None,  # auto: about 8 batches per epoch, between 16 and 512 sequences
+    batch_size=None,  # auto: about 2,048 rows per batch on CPU, 16,384 on GPU
     learning_rate=1e-2,
     hidden_size=64,
     embedding_dim=8,
-    head_size=32,
+    head_size=16,
     weight_decay=0.0,
     validation_split=0.0,
     early_stopping_patience=None,
@@ -63,10 +64,45 @@ def resolve_device(device) -> torch.device:
     return dev
 
 
+class _threads:
+    """Temporarily set torch's intra-op threads (None keeps the current setting)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.prev = torch.get_num_threads()
+        if self.n is not None:
+            torch.set_num_threads(int(self.n))
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.prev)
+
+
+def _auto_threads(work: int, dev) -> int | None:
+    """Intra-op threads for CPU work of a given size (None: leave torch's setting alone).
+
+    Small tensors are dominated by per-op overhead, where extra threads only add
+    synchronization; and OpenMP threads that spin-wait stall badly when the cores are shared
+    (measured: a 4 s sampling run took 90 s with 2 threads on a busy 2-core machine). So one
+    thread for small work, and at most half the usable cores otherwise.
+    """
+    if dev.type != 'cpu':
+        return None
+    if work < 100_000:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(torch.get_num_threads(), cores // 2))
+
+
 class _PARNet(nn.Module):
     def __init__(self, layout: dict, n_context: int, hidden_size: int, embedding_dim: int,
-                 head_size: int):
+                 head_size: int, head_skip: str = 'levels'):
         super().__init__()
+        self.head_skip = head_skip
         self.layout = layout
         vocab = layout['slot_vocab']
         phased = layout['slot_phased']
@@ -107,7 +143,10 @@ class _PARNet(nn.Module):
             self.h0 = nn.Linear(n_context, hidden_size)
         else:
             self.h0_bias = nn.Parameter(torch.zeros(hidden_size))
-        self.head_in = nn.Linear(hidden_size + in_dim, n_slots * head_size)
+        # The slot heads see the GRU state plus a skip of (part of) the GRU input.
+        self.skip_from = {'full': 0, 'levels': n_slots * embedding_dim + self.n_cont * embedding_dim,
+                          'none': row_dim}[head_skip]
+        self.head_in = nn.Linear(hidden_size + in_dim - self.skip_from, n_slots * head_size)
         # Earlier slots of the same row -> later slots only (strictly lower block triangle).
         self.head_tri = nn.Parameter(
             torch.randn(n_slots * embedding_dim, n_slots * head_size)
@@ -161,7 +200,7 @@ class _PARNet(nn.Module):
         prev = torch.cat([row.new_zeros(bsz, 1, row.shape[-1]), row[:, :-1]], dim=1)
         x = torch.cat([prev, self.position(t, lengths), ctx.unsqueeze(1).expand(-1, steps, -1)], -1)
         h, _ = self.gru(x, self.initial_state(ctx))
-        z = self.head_in(torch.cat([h, x], dim=-1))
+        z = self.head_in(torch.cat([h, x[..., self.skip_from:]], dim=-1))
         z = z + emb @ (self.head_tri * self.tri_mask)
         z = F.relu(z.view(bsz, steps, self.n_slots, self.head_size))
         logits = torch.einsum('btjm,jmv->btjv', z, self.head_out_w) + self.head_out_b
@@ -276,14 +315,19 @@ def _check_context(context, n_seq: int, name: str = 'context') -> np.ndarray:
     return ctx.astype(np.float32)
 
 
-def _auto_batch_size(n_seq: int) -> int:
-    return int(min(512, max(16, 2 ** round(math.log2(max(n_seq, 1) / 8)))))
+def _auto_batch_size(n_seq: int, n_rows: int, device) -> int:
+    """Sequences per batch: about 2,048 rows a batch on CPU (16,384 on GPU), where per-update
+    overhead is paid off; small data gets a few batches per epoch so it sees enough updates."""
+    target = 16_384 if device.type == 'cuda' else 2_048
+    n_batches = max(math.ceil(n_rows / target), min(8, round(target / max(n_rows, 1))), 1)
+    return max(1, math.ceil(n_seq / n_batches))
 
 
 def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128,
-            batch_size=None, learning_rate=1e-2, hidden_size=64, embedding_dim=8, head_size=32,
+            batch_size=None, learning_rate=1e-2, hidden_size=64, embedding_dim=8, head_size=16,
             weight_decay=0.0, validation_split=0.0, early_stopping_patience=None, seed=None,
-            device='cpu', verbose=False, encoder_params=None) -> 'FittedPAR':
+            device='cpu', verbose=False, encoder_params=None, head_skip='levels',
+            num_threads=None) -> 'FittedPAR':
     """Fit the PAR network.
 
     Args:
@@ -292,7 +336,8 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
         specs: column specs (``encoding.ColumnSpec``, OutputColumn-like objects, dicts, tuples).
         context: float array (n_sequences, n_features) or None.
         epochs: passes over the sequences.
-        batch_size: sequences per mini-batch; None picks about 8 batches per epoch (16..512).
+        batch_size: sequences per mini-batch; None aims at about 2,048 rows per batch on CPU
+            (16,384 on GPU), with a few batches per epoch on small data.
         learning_rate: Adam learning rate (cosine-decayed to a tenth over the epochs).
         hidden_size, embedding_dim, head_size: network sizes.
         weight_decay: Adam weight decay.
@@ -303,6 +348,10 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
         device: 'cpu' or 'cuda'.
         verbose: show a tqdm progress bar over epochs with the loss.
         encoder_params: keyword arguments for ``encoding.StepEncoder``.
+        head_skip: which part of the GRU input the slot heads also see directly: 'levels'
+            (continuous levels, position and context; default), 'full' or 'none'.
+        num_threads: torch CPU threads during the fit (None: 1 for small batches, at most half
+            the cores otherwise).
 
     Returns:
         FittedPAR with ``loss_history`` (list of dicts epoch, loss, val_loss; losses are mean
@@ -356,11 +405,14 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
             f'validation_split={validation_split} leaves no training or validation sequences '
             f'out of {n_seq}')
     val_idx, train_idx = order[:n_val], order[n_val:]
-    bs = int(batch_size) if batch_size is not None else _auto_batch_size(len(train_idx))
+    bs = (int(batch_size) if batch_size is not None
+          else _auto_batch_size(len(train_idx), int(lengths[train_idx].sum()), dev))
 
+    start_time = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = _PARNet(layout, ctx.shape[1], hidden_size, embedding_dim, head_size).to(dev)
+        net = _PARNet(layout, ctx.shape[1], hidden_size, embedding_dim, head_size,
+                      head_skip).to(dev)
     optim = _Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     n_batches = math.ceil(len(train_idx) / bs)
     total_updates = max(1, epochs * n_batches)
@@ -371,24 +423,44 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
                                                           / total_updates)))
 
     def batch(idx):
+        # Host-side slicing, then one transfer per tensor per batch.
         idx_t = torch.from_numpy(np.sort(idx))
         lens = len_t[idx_t]
         steps_b = int(lens.max())
         return (tok_pad[idx_t, :steps_b].to(dev), lev_pad[idx_t, :steps_b].to(dev),
-                lens.to(dev), ctx_t[idx_t].to(dev))
+                lens.to(dev), ctx_t[idx_t].to(dev), int(lens.sum()))
 
     def evaluate(idx):
         net.eval()
         total, rows = 0.0, 0
         with torch.no_grad():
             for start in range(0, len(idx), 1024):
-                tok, lev, lens, c = batch(idx[start:start + 1024])
-                nll, valid = _masked_nll(net(tok, lev, lens, c), tok, lens)
+                tok, lev, lens, c, n_rows = batch(idx[start:start + 1024])
+                nll, _ = _masked_nll(net(tok, lev, lens, c), tok, lens)
                 total += float(nll.sum())
-                rows += int(valid.sum())
+                rows += n_rows
         net.train()
         return total / max(rows, 1)
 
+    if num_threads is None:
+        num_threads = _auto_threads(bs * max_len * len(layout['slot_vocab']), dev)
+    with _threads(num_threads):
+        net, history, best = _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs,
+                                    epochs, early_stopping_patience, rng, verbose, dev)
+    fit_seconds = time.perf_counter() - start_time
+    params = dict(epochs=epochs, batch_size=bs, learning_rate=learning_rate,
+                  hidden_size=hidden_size, embedding_dim=embedding_dim, head_size=head_size,
+                  weight_decay=weight_decay, head_skip=head_skip,
+                  validation_split=validation_split,
+                  early_stopping_patience=early_stopping_patience, seed=seed)
+    return FittedPAR(encoder, layout, net, ctx.shape[1], params, history,
+                     best_epoch=best[2] if n_val else len(history), fit_seconds=fit_seconds,
+                     validation_index=np.sort(val_idx))
+
+
+def _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs, epochs,
+           early_stopping_patience, rng, verbose, dev):
+    n_val = len(val_idx)
     history = []
     best = (math.inf, None, -1)
     bar = None
@@ -397,15 +469,13 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
         from tqdm.auto import tqdm
         bar = tqdm(epoch_iter, desc='PAR fit', unit='epoch')
         epoch_iter = bar
-    start_time = time.perf_counter()
     net.train()
     for epoch in epoch_iter:
         perm = train_idx[rng.permutation(len(train_idx))]
         total, rows = torch.zeros((), device=dev), 0
         for start in range(0, len(perm), bs):
-            tok, lev, lens, c = batch(perm[start:start + bs])
-            nll, valid = _masked_nll(net(tok, lev, lens, c), tok, lens)
-            n_rows = int(lens.sum())
+            tok, lev, lens, c, n_rows = batch(perm[start:start + bs])
+            nll, _ = _masked_nll(net(tok, lev, lens, c), tok, lens)
             loss = nll.sum() / n_rows
             optim.zero_grad()
             loss.backward()
@@ -429,21 +499,16 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
         bar.close()
     if n_val and best[1] is not None:
         net.load_state_dict(best[1])
-    fit_seconds = time.perf_counter() - start_time
-    params = dict(epochs=epochs, batch_size=bs, learning_rate=learning_rate,
-                  hidden_size=hidden_size, embedding_dim=embedding_dim, head_size=head_size,
-                  weight_decay=weight_decay, validation_split=validation_split,
-                  early_stopping_patience=early_stopping_patience, seed=seed)
-    return FittedPAR(encoder, layout, net, ctx.shape[1], params, history,
-                     best_epoch=best[2] if n_val else len(history), fit_seconds=fit_seconds)
+    return net, history, best
 
 
 class FittedPAR:
     """A trained PAR network plus its encoder; picklable (weights kept as numpy on CPU)."""
 
     def __init__(self, encoder, layout, net, n_context, params, loss_history, best_epoch,
-                 fit_seconds):
+                 fit_seconds, validation_index):
         self.encoder = encoder
+        self.validation_index = validation_index
         self.layout = layout
         self.n_context = n_context
         self.params = params
@@ -468,7 +533,7 @@ class FittedPAR:
         self.__dict__.update(state)
         p = self.params
         net = _PARNet(self.layout, self.n_context, p['hidden_size'], p['embedding_dim'],
-                      p['head_size'])
+                      p['head_size'], p['head_skip'])
         net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
         self._net = net.eval()
 
@@ -487,7 +552,8 @@ class FittedPAR:
         return -nll.sum(1).numpy().astype(np.float64)
 
     def sample(self, context, lengths, seed=None, sample_size: int = 1, device='cpu',
-               batch_size: int = 4096, temperature: float = 1.0) -> pd.DataFrame:
+               batch_size: int = 4096, temperature: float = 1.0,
+               num_threads: int | None = None) -> pd.DataFrame:
         """Sample one sequence per context row.
 
         Args:
@@ -498,6 +564,8 @@ class FittedPAR:
             device: 'cpu' or 'cuda'.
             batch_size: sequences (times sample_size) per sampling batch.
             temperature: softmax temperature (1.0 samples the learned distribution).
+            num_threads: torch CPU threads while sampling (None: 1 for small batches, at most
+                half the cores otherwise).
 
         Returns:
             float DataFrame with the fitted columns, ``sum(lengths)`` rows in sequence order.
@@ -509,8 +577,11 @@ class FittedPAR:
             raise ValueError(f'sample_size must be a positive integer, got {sample_size!r}')
         if not temperature > 0:
             raise ValueError(f'temperature must be > 0, got {temperature!r}')
-        ctx = _check_context(context if self.n_context else None, len(lengths))
-        if context is not None and self.n_context and ctx.shape[1] != self.n_context:
+        if context is None and self.n_context:
+            raise ValueError(f'context is required: the model was fitted with {self.n_context} '
+                             'context features')
+        ctx = _check_context(context, len(lengths))
+        if ctx.shape[1] != self.n_context:
             raise ValueError(f'context has {ctx.shape[1]} features, the model was fitted '
                              f'with {self.n_context}')
         if lengths.size == 0:
@@ -523,16 +594,19 @@ class FittedPAR:
         net = self._net.to(dev)
         levels_out = []
         per_batch = max(1, int(batch_size) // sample_size)
+        # Sampling works on one row per sequence at a time: small tensors unless many sequences.
+        work = min(len(lengths), per_batch) * sample_size * net.n_slots * 8
         try:
-            for start in range(0, len(lengths), per_batch):
-                lens = lengths[start:start + per_batch]
-                c = ctx[start:start + per_batch]
-                levels_out.append(self._sample_batch(net, c, lens, gen, sample_size, dev,
-                                                     float(temperature)))
+            with _threads(num_threads if num_threads is not None else _auto_threads(work, dev)):
+                for start in range(0, len(lengths), per_batch):
+                    lens = lengths[start:start + per_batch]
+                    c = ctx[start:start + per_batch]
+                    levels_out.append(self._sample_batch(net, c, lens, gen, sample_size, dev,
+                                                         float(temperature)))
         finally:
             self._net = net.cpu()
         levels = np.concatenate(levels_out, axis=0)
-        return self.encoder.decode_levels(levels, np.random.default_rng(seed))
+        return self.encoder.decode_levels(levels, np.random.default_rng(seed), lengths)
 
     @torch.no_grad()
     def _sample_batch(self, net, ctx_np, lengths, gen, sample_size, dev, temperature):
@@ -554,6 +628,7 @@ class FittedPAR:
             else:
                 tables.append(None)
         w_tri = (net.head_tri * net.tri_mask).view(n_slots, net.emb_dim, -1)
+        m = net.head_size
         h = net.initial_state(ctx)
         prev = ctx.new_zeros(n_all, net.row_dim)
         levels = torch.zeros(n_all, steps, n_cols, dtype=torch.long, device=dev)
@@ -565,21 +640,28 @@ class FittedPAR:
             pos = net.position(torch.tensor([t], device=dev), lens)[:, 0]
             x = torch.cat([prev, pos, ctx], dim=-1)
             out, h = net.gru(x.unsqueeze(1), h)
-            acc = net.head_in(torch.cat([out[:, 0], x], dim=-1)).view(n_all, n_slots, -1)
+            acc = net.head_in(torch.cat([out[:, 0], x[:, net.skip_from:]], dim=-1))
+            acc = acc.view(n_all, n_slots, -1).clone()
             mask = net.vocab_mask[0 if first else 1]
             off = net.off_first if first else net.off_later
             toks = torch.empty(n_all, n_slots, dtype=torch.long, device=dev)
             valid = (t < lens).float()
             for j in range(n_slots):
                 logits = F.relu(acc[:, j]) @ net.head_out_w[j] + net.head_out_b[j] + mask[j]
-                logp = torch.log_softmax(logits / temperature, dim=-1)
-                u = torch.rand(logp.shape, generator=gen, device=dev).clamp_(1e-12, 1.0)
-                tok = torch.argmax(logp - torch.log(-torch.log(u)), dim=-1)
+                prob = torch.softmax(logits / temperature if temperature != 1.0 else logits, -1)
+                # Inverse-CDF draw: one uniform per row (masked entries have zero mass).
+                cdf = prob.cumsum(-1)
+                u = torch.rand((n_all, 1), generator=gen, device=dev) * cdf[:, -1:]
+                tok = torch.searchsorted(cdf, u, right=True)
+                tok = tok.clamp_(max=int(self.layout['slot_vocab'][j]) - 1)
+                if sample_size > 1:
+                    loglik += prob.gather(1, tok).squeeze(1).clamp_(min=1e-30).log_() * valid
+                tok = tok.squeeze(1)
                 toks[:, j] = tok
-                loglik += logp.gather(1, tok.unsqueeze(1)).squeeze(1) * valid
                 if j + 1 < n_slots:
+                    # Only later slots of the row depend on this one.
                     e = net.token_emb(tok + off[j])
-                    acc = acc + (e @ w_tri[j]).view(n_all, n_slots, -1)
+                    acc[:, j + 1:] += (e @ w_tri[j][:, (j + 1) * m:]).view(n_all, -1, m)
             # Turn slot tokens into levels (change columns add to the previous level).
             new_level = cur_level.clone()
             for k, info in enumerate(cont):

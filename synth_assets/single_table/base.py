@@ -108,6 +108,16 @@ class BaseSynthesizer:
     def _next_seed(self) -> int:
         return int(self._rng.integers(2**31))
 
+    def _processors(self) -> list:
+        """The fitted processors that generate this synthesizer's PII columns."""
+        return [self._processor]
+
+    def exclude_real_values(self, data: pd.DataFrame) -> None:
+        """Never emit the PII values of `data` (real rows that were not fitted, e.g. a holdout)."""
+        self._require_fitted()
+        for processor in self._processors():
+            processor.exclude_real_values(data)
+
     def save(self, filepath) -> None:
         from synth_assets.persistence import save_synthesizer
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from synth_assets.processing import TableProcessor
 from synth_assets.single_table.base import BaseSynthesizer, check_positive_int, single_table_data
-from synth_assets.single_table.marginals import DISTRIBUTIONS, make_marginal, normal_scores
+from synth_assets.single_table.marginals import DISTRIBUTIONS, make_marginal, midrank_normal_scores
 
 
 def _check_distribution(name: str, value, column: str | None = None) -> str:
@@ -71,7 +71,6 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self.fit_seconds = time.perf_counter() - started
 
     def _fit_encoded(self, encoded: pd.DataFrame, processor: TableProcessor) -> None:
-        rng = np.random.default_rng(0)  # tie-breaking only; the fit is deterministic
         values = encoded.to_numpy(dtype=np.float64)
         self._columns = list(encoded.columns)
         self._marginals = []
@@ -83,7 +82,7 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
                 distribution = "empirical"
             self._marginals.append(make_marginal(distribution).fit(values[:, i]))
         if values.shape[1]:
-            scores = np.column_stack([normal_scores(values[:, i], rng) for i in range(values.shape[1])])
+            scores = np.column_stack([midrank_normal_scores(values[:, i]) for i in range(values.shape[1])])
             self._correlation = _correlation(scores)
             self._cholesky = _psd_cholesky(self._correlation)
         else:

@@ -88,3 +88,16 @@ def normal_scores(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ranks = np.empty(n, dtype=np.float64)
     ranks[order] = np.arange(n)
     return ndtri((ranks + 0.5) / n)
+
+
+def midrank_normal_scores(values: np.ndarray) -> np.ndarray:
+    """Normal scores of mid-ranks: tied values (null flags, zero counts) share one score.
+
+    For the copula's correlations. Random tie-breaking (normal_scores) turns a point mass into
+    noise independent of everything else, so two flags that are always set together (both delays
+    missing on a cancelled flight) came out nearly uncorrelated.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    return ndtri((rankdata(values, method="average") - 0.5) / len(values))

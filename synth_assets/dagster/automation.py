@@ -1,0 +1,521 @@
+"""Automation: refit when real data changes, resample on a schedule.
+
+* File sources: ``build_source_sensor`` keeps each source file's content fingerprint (SHA-256 of
+  the bytes, not the mtime) in its cursor and requests one refit run per spec covering exactly
+  the changed tables' ``real -> synthesizer -> synthetic`` assets; a touched but unchanged file
+  triggers nothing. ``build_source_assets`` adds an observable source asset per file whose
+  DataVersion is that fingerprint, so the UI shows when the file changed.
+* Asset sources: ``automation_condition(spec, role)`` gives the synthesizer
+  ``AutomationCondition.eager()`` (refit when the upstream asset updates); every synthesizer also
+  refits when its code version (class, parameters, metadata, package) changes.
+* ``build_refresh_schedule``: a cron schedule that re-samples the synthetic assets only (never
+  refits) with a new seed taken from the tick time (the sampling ops' ``SampleConfig.seed`` run
+  config; also shown as run tag ``SEED_TAG``).
+
+``build_automation(specs, synthetic_assets)`` assembles all of it for the factory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from dagster import (
+    AssetKey,
+    AssetObservation,
+    AssetSelection,
+    AutomationCondition,
+    AutomationConditionSensorDefinition,
+    BetaWarning,
+    DataVersion,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    ObserveResult,
+    RunRequest,
+    ScheduleDefinition,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    observable_source_asset,
+)
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
+
+from synth_assets.dagster.specs import AssetSource, FileSource
+
+ROLE_TAG = 'synth_assets/role'  # set by the translator on every asset the factory builds
+SEED_TAG = 'synth_assets/seed'  # the seed a refresh run samples with (informational)
+REFIT_TAG = 'synth_assets/refit'  # tables whose source change triggered the run
+GPU_RUN_TAG = 'synth_assets/gpu'  # 'true' on runs whose pod needs a GPU (run-queue limits)
+SOURCE_SENSOR_NAME = 'synthetic_source_sensor'
+REFRESH_SCHEDULE_NAME = 'synthetic_refresh_schedule'
+REFRESH_JOB_NAME = 'synthetic_refresh_job'
+REFIT_JOB_NAME = 'synthetic_refit_job'
+AUTOMATION_SENSOR_NAME = 'synthetic_automation_sensor'
+DEFAULT_REFRESH_CRON = '0 3 * * *'  # daily, 03:00
+_CHUNK = 1 << 20
+
+
+# --------------------------------------------------------------------------- fingerprints
+def _fs_and_path(path: str):
+    from fsspec.core import url_to_fs
+
+    return url_to_fs(path)
+
+
+def _stamp(info: dict):
+    """A cheap change marker (size + modification time / ETag) used to skip re-hashing."""
+    for key in ('mtime', 'LastModified', 'last_modified', 'ETag', 'etag', 'md5Hash', 'CRC',
+                'date_time', 'created'):
+        if info.get(key) is not None:
+            return [info.get('size'), str(info[key])]
+    return None
+
+
+def content_fingerprint(path: str) -> str:
+    """'sha256:<hex>' of the bytes at ``path`` (local path or fsspec URL; a directory hashes
+    its files' relative names and contents in sorted order)."""
+    fs, root = _fs_and_path(path)
+    digest = hashlib.sha256()
+    if fs.isdir(root):
+        files = sorted(p for p in fs.find(root) if not p.rsplit('/', 1)[-1].startswith('.'))
+        for file in files:
+            digest.update(file[len(root):].encode() + b'\0')
+            with fs.open(file, 'rb') as handle:
+                for chunk in iter(lambda: handle.read(_CHUNK), b''):
+                    digest.update(chunk)
+    else:
+        with fs.open(root, 'rb') as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b''):
+                digest.update(chunk)
+    return f'sha256:{digest.hexdigest()}'
+
+
+def fingerprint_file(path: str, previous: dict | None = None) -> dict:
+    """{'fingerprint', 'stamp'} for ``path``; reuses ``previous['fingerprint']`` when the file's
+    size and modification stamp are unchanged (a touched file is re-hashed, nothing more)."""
+    fs, root = _fs_and_path(path)
+    stamp = None if fs.isdir(root) else _stamp(fs.info(root))
+    if previous and stamp is not None and previous.get('stamp') == stamp \
+            and previous.get('fingerprint'):
+        return {'fingerprint': previous['fingerprint'], 'stamp': stamp}
+    return {'fingerprint': content_fingerprint(path), 'stamp': stamp}
+
+
+# --------------------------------------------------------------------------- keys
+def source_asset_key(table: str) -> AssetKey:
+    """Key of the observable source asset of a file-sourced table."""
+    return AssetKey(['source', table])
+
+
+def file_sources(specs) -> list:
+    """(spec, table, FileSource) for every file-sourced table."""
+    return [(spec, table, source) for spec in specs for table, source in spec.sources.items()
+            if isinstance(source, FileSource)]
+
+
+def _translator_keys(spec, translator=None, synthetic_assets=None):
+    """key(role, table=None) -> AssetKey: the factory's recorded keys first (they honour a custom
+    translator), else the translator's / default keys."""
+    from synth_assets.dagster import translator as tr
+
+    recorded = getattr(synthetic_assets, 'keys', None)
+    recorded = recorded if isinstance(recorded, dict) else {}
+
+    def key(role, table=None):
+        if (spec.name, role, table) in recorded:
+            return recorded[(spec.name, role, table)]
+        if translator is not None and not (role == 'real'
+                                           and isinstance(spec.sources[table], AssetSource)):
+            return translator.get_asset_spec(tr.SyntheticAssetProps(role, spec, table)).key
+        if role == 'real':
+            return tr.real_asset_key(spec, table)
+        if role == 'table_model':
+            return tr.table_model_asset_key(spec, table)
+        if role == 'synthesizer':
+            return tr.synthesizer_asset_key(spec)
+        return tr.synthetic_asset_key(table)
+    return key
+
+
+def _asset_graph(synthetic_assets) -> dict:
+    """{key: set(upstream keys)} over the factory's assets."""
+    graph = {}
+    for assets_def in getattr(synthetic_assets, 'assets', None) or []:
+        for spec in getattr(assets_def, 'specs', []):
+            graph[spec.key] = {dep.asset_key for dep in spec.deps}
+    return graph
+
+
+def _downstream(graph: dict, roots: Iterable[AssetKey]) -> set:
+    children: dict = {}
+    for key, parents in graph.items():
+        for parent in parents:
+            children.setdefault(parent, set()).add(key)
+    seen, stack = set(), list(roots)
+    while stack:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        stack.extend(children.get(key, ()))
+    return seen
+
+
+def refit_selection(spec, tables: Iterable[str], synthetic_assets=None, translator=None) -> list:
+    """The assets a refit of ``tables`` must materialize: each table's real asset, the models
+    fed by it, and the synthetic tables sampled from them (nothing of the other tables' models).
+    """
+    tables = list(tables)
+    key = _translator_keys(spec, translator, synthetic_assets)
+    graph = _asset_graph(synthetic_assets)
+    roots = [key('real', t) for t in tables]
+    if graph and all(r in graph for r in roots):
+        return sorted(_downstream(graph, roots), key=lambda k: k.to_user_string())
+    keys = [key('real', t) for t in tables]
+    if spec.is_multi_table:
+        keys += [key('table_model', t) for t in tables]
+        keys += [key('synthesizer')] + [key('synthetic', t) for t in spec.table_names]
+    else:
+        keys += [key('synthesizer'), key('synthetic', tables[0])]
+    return keys
+
+
+def synthetic_keys(specs, synthetic_assets=None, translator=None) -> list:
+    """Keys of every synthetic table asset."""
+    graph = _asset_graph(synthetic_assets)
+    out = []
+    for spec in specs:
+        key = _translator_keys(spec, translator, synthetic_assets)
+        out += [key('synthetic', t) for t in spec.table_names]
+    return [k for k in out if not graph or k in graph]
+
+
+def _all_factory_keys(specs, synthetic_assets=None, translator=None) -> list:
+    graph = _asset_graph(synthetic_assets)
+    if graph:
+        return sorted(graph, key=lambda k: k.to_user_string())
+    keys = []
+    for spec in specs:
+        keys += refit_selection(spec, spec.table_names, None, translator)
+    return list(dict.fromkeys(keys))
+
+
+def _needs_gpu(spec) -> bool:
+    uses = getattr(spec, 'uses_gpu', None)
+    if uses is None:
+        return bool(spec.gpu)
+    return any(uses(t) for t in [None, *spec.table_names])
+
+
+def _gpu_run_tags(spec) -> dict:
+    if not _needs_gpu(spec):
+        return {}
+    from synth_assets.dagster.gpu import GpuConfig
+
+    tags = dict((getattr(spec, 'gpu_config', None) or GpuConfig()).run_tags())
+    tags[GPU_RUN_TAG] = 'true'
+    return tags
+
+
+def _json_tags(tags: dict) -> dict:
+    return {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in tags.items()}
+
+
+# --------------------------------------------------------------------------- source assets
+def build_source_assets(specs) -> list:
+    """One observable source asset per file source (key ``source/<table>``); its DataVersion
+    is the file's content fingerprint, so the UI shows when the file changed."""
+    out = []
+    for spec, table, source in file_sources(specs):
+        def observe(context, path=source.path):
+            fingerprint = content_fingerprint(path)
+            return ObserveResult(data_version=DataVersion(fingerprint),
+                                 metadata={'path': path, 'fingerprint': fingerprint})
+
+        observe.__name__ = f'observe_source__{table}'
+        with warnings.catch_warnings():  # observable_source_asset is marked beta
+            warnings.simplefilter('ignore', BetaWarning)
+            out.append(observable_source_asset(
+                key=source_asset_key(table),
+                group_name=spec.group_name,
+                description=f'The file behind real `{table}` (`{source.path}`); its data '
+                            'version is the SHA-256 of the file content.',
+                metadata={'synth_assets/path': source.path},
+                tags={ROLE_TAG: 'source'},
+            )(observe))
+    return out
+
+
+# --------------------------------------------------------------------------- sensor
+def build_source_sensor(specs, synthetic_assets=None, *, name: str = SOURCE_SENSOR_NAME,
+                        minimum_interval_seconds: int = 60,
+                        default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+                        initial_refit: bool = False, gpu_run_tags: bool = True,
+                        translator=None) -> SensorDefinition | None:
+    """A sensor over every file source (None when there is none).
+
+    Cursor: ``{"<spec>/<table>": {"fingerprint": "sha256:...", "stamp": [size, mtime]}}``.
+    The first tick records the fingerprints (and requests a refit only with
+    ``initial_refit=True``); later ticks request, per spec, one run of
+    ``refit_selection(spec, changed tables)`` with run key ``<spec>:<fingerprints>`` (so a
+    replayed tick never launches twice) and record an observation of ``source/<table>`` carrying
+    the new data version. GPU specs' runs get the GPU run tags (K8sRunLauncher).
+    """
+    entries = file_sources(specs)
+    if not entries:
+        return None
+    target = AssetSelection.assets(*_all_factory_keys(specs, synthetic_assets, translator))
+
+    def evaluate(context: SensorEvaluationContext):
+        try:
+            cursor = json.loads(context.cursor) if context.cursor else {}
+        except json.JSONDecodeError:
+            cursor = {}
+        new_cursor, changed, events, errors = dict(cursor), {}, [], []
+        for spec, table, source in entries:
+            entry_id = f'{spec.name}/{table}'
+            previous = cursor.get(entry_id)
+            try:
+                current = fingerprint_file(source.path, previous)
+            except (OSError, ValueError) as error:  # missing / unreadable: keep the old state
+                errors.append(f'{table}: {error}')
+                continue
+            new_cursor[entry_id] = current
+            if previous and previous.get('fingerprint') == current['fingerprint']:
+                continue
+            events.append(AssetObservation(
+                asset_key=source_asset_key(table),
+                tags={DATA_VERSION_TAG: current['fingerprint']},
+                metadata={'path': source.path, 'fingerprint': current['fingerprint']},
+            ))
+            if previous is not None or initial_refit:
+                changed.setdefault(spec.name, (spec, {}))[1][table] = current['fingerprint']
+        run_requests = []
+        for spec_name, (spec, tables) in changed.items():
+            selection = refit_selection(spec, tables, synthetic_assets, translator)
+            run_key = f'{spec_name}:' + hashlib.sha256(
+                json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
+            tags = {REFIT_TAG: ','.join(sorted(tables))}
+            if gpu_run_tags:
+                tags.update(_gpu_run_tags(spec))
+            run_requests.append(RunRequest(run_key=run_key, asset_selection=selection,
+                                           tags=_json_tags(tags)))
+        for message in errors:
+            context.log.warning(f'source not readable, skipped: {message}')
+        new_cursor_json = json.dumps(new_cursor, sort_keys=True)
+        if not run_requests:
+            reason = 'no source file content changed' if not errors else '; '.join(errors)
+            return SensorResult(skip_reason=SkipReason(reason), cursor=new_cursor_json,
+                                asset_events=events)
+        return SensorResult(run_requests=run_requests, cursor=new_cursor_json,
+                            asset_events=events)
+
+    return SensorDefinition(
+        name=name,
+        evaluation_fn=evaluate,
+        minimum_interval_seconds=minimum_interval_seconds,
+        description='Refits the synthesizers whose source files changed content (SHA-256 '
+                    'fingerprints in the cursor; touching a file triggers nothing).',
+        target=target,
+        default_status=default_status,
+    )
+
+
+# --------------------------------------------------------------------------- conditions
+def refit_on_code_change() -> AutomationCondition:
+    """True once after the asset's code version changes (until it is requested or updated),
+    when no dependency is missing or in progress."""
+    return (
+        AutomationCondition.code_version_changed().since_last_handled()
+        & ~AutomationCondition.any_deps_missing()
+        & ~AutomationCondition.any_deps_in_progress()
+        & ~AutomationCondition.in_progress()
+    ).with_label('code_version_changed')
+
+
+def eager_on_role(role: str) -> AutomationCondition:
+    """``eager()`` restricted to dependencies of one role (by the translator's role tag): a
+    synthetic table resamples when its synthesizer updates, not when the real table reloads."""
+    updated = AutomationCondition.any_deps_updated().allow(AssetSelection.tag(ROLE_TAG, role))
+    return (
+        AutomationCondition.in_latest_time_window()
+        & (AutomationCondition.newly_missing() | updated).since_last_handled()
+        & ~AutomationCondition.any_deps_missing()
+        & ~AutomationCondition.any_deps_in_progress()
+        & ~AutomationCondition.in_progress()
+    ).with_label(f'eager on {role} updates')
+
+
+def automation_condition(spec, role: str, table: str | None = None):
+    """The AutomationCondition the factory puts on an asset of ``spec`` (None: no automation).
+
+    * ``'synthesizer'`` (single table) / ``'table_model'`` (one table of a group): refit when the
+      code version changes; for a Dagster-asset source also ``AutomationCondition.eager()``
+      (refit when the upstream asset updates). File sources are refit by the source sensor.
+    * ``'synthesizer'`` of an Independent group: re-assemble when a table model updates or the
+      code version changes.
+    * ``'synthetic'``: resample when the synthesizer updates or the sampling settings' code
+      version changes (never because the real table reloaded).
+    * ``'real'``: None.
+    """
+    if role == 'real':
+        return None
+    if role == 'synthetic':
+        return eager_on_role('synthesizer') | refit_on_code_change()
+    if role == 'synthesizer' and spec.is_multi_table:
+        return eager_on_role('table_model') | refit_on_code_change()
+    if role not in ('synthesizer', 'table_model'):
+        raise ValueError(f"automation_condition: unknown role {role!r}; use 'real', "
+                         "'table_model', 'synthesizer' or 'synthetic'")
+    tables = [table] if table else spec.table_names
+    if any(isinstance(spec.sources[t], AssetSource) for t in tables):
+        return AutomationCondition.eager() | refit_on_code_change()
+    return refit_on_code_change()
+
+
+def build_automation_sensors(specs, synthetic_assets=None, *,
+                             default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+                             gpu_run_tags: bool = True, translator=None,
+                             name: str = AUTOMATION_SENSOR_NAME) -> list:
+    """Automation-condition sensors for the factory's assets: one for CPU specs and, when some
+    spec needs a GPU, one for those with the GPU run tags (runs it launches carry them)."""
+    graph = _asset_graph(synthetic_assets)
+    cpu, gpu = [], []
+    for spec in specs:
+        keys = refit_selection(spec, spec.table_names, synthetic_assets, translator)
+        keys = [k for k in keys if not graph or k in graph]
+        key = _translator_keys(spec, translator, synthetic_assets)
+        user_keys = {key('real', t) for t in spec.table_names
+                     if isinstance(spec.sources[t], AssetSource)}
+        keys = [k for k in keys if k not in user_keys]
+        (gpu if _needs_gpu(spec) and gpu_run_tags else cpu).extend(keys)
+    out = []
+    if cpu:
+        out.append(AutomationConditionSensorDefinition(
+            name, target=AssetSelection.assets(*dict.fromkeys(cpu)),
+            default_status=default_status,
+            description='Refits on upstream / code-version changes and resamples after refits.'))
+    if gpu:
+        tags = _gpu_run_tags(next(s for s in specs if _needs_gpu(s)))
+        out.append(AutomationConditionSensorDefinition(
+            f'{name}_gpu', target=AssetSelection.assets(*dict.fromkeys(gpu)),
+            default_status=default_status, run_tags=tags,
+            description='As synthetic_automation_sensor, for GPU synthesizers (runs carry the '
+                        'GPU dagster-k8s/config run tags).'))
+    return out
+
+
+# --------------------------------------------------------------------------- schedule
+def seed_from_time(moment: datetime) -> int:
+    """A sampling seed from a tick time: the same tick always gives the same seed."""
+    return int(moment.timestamp()) % (2**31 - 1)
+
+
+def _seeded_ops(synthetic_assets, keys) -> list:
+    """Names of the sampling ops producing ``keys`` whose run config has a ``seed`` field."""
+    keys, ops = set(keys), []
+    for assets_def in getattr(synthetic_assets, 'assets', None) or []:
+        if not keys & set(assets_def.keys) or not assets_def.is_executable:
+            continue
+        field = assets_def.op.config_field
+        fields = getattr(field.config_type, 'fields', {}) if field is not None else {}
+        if 'seed' in fields:
+            ops.append(assets_def.op.name)
+    return sorted(set(ops))
+
+
+def build_refresh_schedule(specs, synthetic_assets=None, *,
+                           cron_schedule: str = DEFAULT_REFRESH_CRON,
+                           execution_timezone: str = 'UTC',
+                           name: str = REFRESH_SCHEDULE_NAME, job_name: str = REFRESH_JOB_NAME,
+                           default_status: DefaultScheduleStatus = DefaultScheduleStatus.STOPPED,
+                           translator=None):
+    """(schedule, job): re-sample every (unpartitioned) synthetic table on ``cron_schedule``
+    from the stored synthesizers — no refit — with seed ``seed_from_time(tick)`` as the sampling
+    ops' ``seed`` run config (and run tag ``SEED_TAG``). Daily-partitioned specs sample one
+    partition per day already and are left out. (None, None) when there is nothing to refresh.
+    """
+    specs = [s for s in specs if s.sample.partitions is None]
+    keys = synthetic_keys(specs, synthetic_assets, translator)
+    if not keys:
+        return None, None
+    job = define_asset_job(job_name, selection=AssetSelection.assets(*keys),
+                           description='Re-sample the synthetic tables from the stored '
+                                       'synthesizers (no refit).')
+
+    seeded_ops = _seeded_ops(synthetic_assets, keys)
+
+    def execution_fn(context):
+        moment = context.scheduled_execution_time
+        seed = seed_from_time(moment)
+        run_config = {'ops': {op: {'config': {'seed': seed}} for op in seeded_ops}}
+        return RunRequest(run_key=f'refresh:{moment.isoformat()}',
+                          run_config=run_config if seeded_ops else {},
+                          tags={SEED_TAG: str(seed)})
+
+    schedule = ScheduleDefinition(
+        name=name, cron_schedule=cron_schedule, job=job, execution_fn=execution_fn,
+        execution_timezone=execution_timezone, default_status=default_status,
+        description=f'Re-samples the synthetic tables ({cron_schedule}, {execution_timezone}) '
+                    'with a new seed from the tick time; never refits.')
+    return schedule, job
+
+
+def build_refit_job(specs, synthetic_assets=None, *, name: str = REFIT_JOB_NAME,
+                    gpu_run_tags: bool = True, translator=None):
+    """A job that reloads every file source, refits every synthesizer and re-samples."""
+    keys = _all_factory_keys(specs, synthetic_assets, translator)
+    asset_source_keys = {k for spec in specs for t, src in spec.sources.items()
+                         if isinstance(src, AssetSource)
+                         for k in [_translator_keys(spec, translator, synthetic_assets)('real', t)]}
+    keys = [k for k in keys if k not in asset_source_keys]
+    tags = {}
+    if gpu_run_tags and any(_needs_gpu(s) for s in specs):
+        tags = _json_tags(_gpu_run_tags(next(s for s in specs if _needs_gpu(s))))
+    return define_asset_job(name, selection=AssetSelection.assets(*keys), tags=tags or None,
+                            description='Reload the real tables, refit the synthesizers and '
+                                        're-sample.')
+
+
+def build_automation(specs: Sequence, synthetic_assets=None, *,
+                     refresh_cron: str = DEFAULT_REFRESH_CRON, execution_timezone: str = 'UTC',
+                     default_status: str = 'STOPPED', gpu_run_tags: bool = True,
+                     translator=None, name_suffix: str | None = None):
+    """(sensors, schedules, jobs) for ``specs``: the file-source sensor, the automation-condition
+    sensors, the refresh schedule + job and the refit job. Everything starts STOPPED unless
+    ``default_status='RUNNING'``. ``name_suffix`` is appended (``<name>__<suffix>``) to every
+    name, for several sets in one code location."""
+    specs = list(specs)
+    suffix = f'__{name_suffix}' if name_suffix else ''
+    running = default_status == 'RUNNING'
+    if default_status not in ('RUNNING', 'STOPPED'):
+        raise ValueError(f"default_status must be 'RUNNING' or 'STOPPED', got {default_status!r}")
+    sensor_status = DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
+    schedule_status = DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED
+    translator = translator or getattr(synthetic_assets, 'translator', None)
+    sensors, schedules, jobs = [], [], []
+    source_sensor = build_source_sensor(specs, synthetic_assets, default_status=sensor_status,
+                                        gpu_run_tags=gpu_run_tags, translator=translator,
+                                        name=SOURCE_SENSOR_NAME + suffix)
+    if source_sensor is not None:
+        sensors.append(source_sensor)
+    sensors += build_automation_sensors(specs, synthetic_assets, default_status=sensor_status,
+                                        gpu_run_tags=gpu_run_tags, translator=translator,
+                                        name=AUTOMATION_SENSOR_NAME + suffix)
+    schedule, refresh_job = build_refresh_schedule(
+        specs, synthetic_assets, cron_schedule=refresh_cron,
+        execution_timezone=execution_timezone, default_status=schedule_status,
+        translator=translator, name=REFRESH_SCHEDULE_NAME + suffix,
+        job_name=REFRESH_JOB_NAME + suffix)
+    if schedule is not None:
+        schedules.append(schedule)
+        jobs.append(refresh_job)
+    if specs:
+        jobs.append(build_refit_job(specs, synthetic_assets, gpu_run_tags=gpu_run_tags,
+                                    translator=translator, name=REFIT_JOB_NAME + suffix))
+    return sensors, schedules, jobs

@@ -1,0 +1,274 @@
+"""Tests of the PAR torch engine (synth_assets.sequential.par_model / encoding)."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip('torch')
+
+from synth_assets.sequential import par_model  # noqa: E402
+from synth_assets.sequential.encoding import (  # noqa: E402
+    ColumnSpec,
+    QuantileBinner,
+    StepEncoder,
+    first_step_mask,
+)
+from synth_assets.sequential.par_model import FittedPAR, fit_par  # noqa: E402
+
+FAST = dict(hidden_size=32, embedding_dim=4, head_size=16)
+
+
+def _trend_data(n=64, steps=6, seed=0):
+    """Per-sequence trend whose sign is the context (+1 / -1), a constant-step gap column."""
+    rng = np.random.default_rng(seed)
+    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    start = rng.normal(0, 1, n)
+    t = np.arange(steps)
+    values = start[:, None] + sign[:, None] * (1.0 * t[None, :]) + rng.normal(0, 0.05, (n, steps))
+    steps_df = pd.DataFrame({'value': values.ravel(), 'gap': np.tile(np.r_[0.0, np.ones(steps - 1)], n)})
+    specs = [ColumnSpec('value', 'continuous'), ColumnSpec('gap', 'continuous')]
+    return steps_df, np.full(n, steps), specs, sign[:, None]
+
+
+def _event_data(n=60, seed=0):
+    """Categorical events always in the order A(0) -> B(1) -> C(2), lengths 1..3."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 4, n)
+    codes = np.concatenate([np.arange(length) for length in lengths]).astype(float)
+    flag = rng.integers(0, 2, codes.size).astype(float)  # noise column, independent
+    steps_df = pd.DataFrame({'event': codes, 'flag': flag})
+    specs = [ColumnSpec('event', 'discrete', 3), ColumnSpec('flag', 'discrete', 2)]
+    return steps_df, lengths, specs
+
+
+@pytest.fixture(scope='module')
+def trend_model():
+    steps_df, lengths, specs, ctx = _trend_data()
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=60, batch_size=16, seed=3, **FAST)
+    return model, steps_df, lengths, specs, ctx
+
+
+# -- encoder ---------------------------------------------------------------------------------
+
+def test_binner_point_masses_and_range():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.zeros(300), rng.lognormal(0, 1, 700)])
+    binner = QuantileBinner(max_bins=64).fit(x)
+    decoded = binner.inverse(binner.transform(x), rng)
+    assert decoded.min() >= x.min() and decoded.max() <= x.max()
+    # The zeros are a point mass: exactly as many zeros come back, and nothing else is 0.
+    assert np.sum(decoded == 0.0) == 300
+    # A decoded value re-encodes to its own bin.
+    bins = binner.transform(x)
+    assert np.array_equal(binner.transform(binner.inverse(bins, rng)), bins)
+    # Quantile bins: the decoded distribution is close to the real one.
+    qs = np.linspace(0.05, 0.95, 19)
+    assert np.allclose(np.quantile(decoded, qs), np.quantile(x, qs), rtol=0.1, atol=0.02)
+
+
+def test_encoder_round_trip_modes():
+    rng = np.random.default_rng(1)
+    n, steps = 50, 5
+    lengths = np.full(n, steps)
+    level = rng.normal(100, 20, n)
+    df = pd.DataFrame({
+        # Persistent: a slow trend -> modelled as level changes.
+        'slow': (level[:, None] + np.arange(steps)[None, :] * 0.5).ravel(),
+        # Noisy, no persistence -> absolute levels; a point mass at 0.
+        'noisy': np.where(rng.random(n * steps) < 0.3, 0.0, rng.exponential(5, n * steps)),
+        'cat': rng.integers(0, 4, n * steps).astype(float),
+        'years': np.tile(np.arange(steps), n).astype(float) + np.repeat(rng.integers(0, 10, n), steps),
+    })
+    specs = [ColumnSpec('slow', 'continuous'), ColumnSpec('noisy', 'continuous'),
+             {'name': 'cat', 'kind': 'discrete', 'n_categories': 4}, ('years', 'continuous')]
+    enc = StepEncoder(specs).fit(df, lengths)
+    assert enc.column_modes == ['delta', 'absolute', 'discrete', 'delta']
+    tokens, levels = enc.encode(df, lengths)
+    assert tokens.shape == (len(df), enc.n_slots)
+    assert np.all(tokens >= 0) and np.all(tokens < enc.slot_vocab[None, :])
+    back = enc.decode(tokens, lengths, rng=0)
+    assert list(back.columns) == ['slow', 'noisy', 'cat', 'years']
+    assert np.array_equal(back['cat'].to_numpy(), df['cat'].to_numpy())
+    # Integer experience-like column: every value is its own bin, changes are exact.
+    assert np.array_equal(back['years'].to_numpy(), df['years'].to_numpy())
+    assert np.array_equal(back['noisy'].to_numpy() == 0, df['noisy'].to_numpy() == 0)
+    for col in ('slow', 'noisy'):
+        assert back[col].min() >= df[col].min() and back[col].max() <= df[col].max()
+        assert np.corrcoef(back[col], df[col])[0, 1] > 0.99
+    assert np.array_equal(enc.tokens_to_levels(tokens, lengths, rng=0)[:, 3], levels[:, 3])
+
+
+def test_encoder_rejects_bad_input():
+    df = pd.DataFrame({'a': [0.0, 1.0, 2.0]})
+    with pytest.raises(ValueError, match="'a'"):
+        StepEncoder([ColumnSpec('a', 'discrete', 2)]).fit(df, [3])
+    with pytest.raises(ValueError, match='seq_lengths'):
+        StepEncoder([ColumnSpec('a', 'continuous')]).fit(df, [2])
+    with pytest.raises(ValueError, match='missing'):
+        StepEncoder([ColumnSpec('b', 'continuous')]).fit(df, [3])
+    with pytest.raises(ValueError, match='kind'):
+        StepEncoder([ColumnSpec('a', 'numerical')])
+    with pytest.raises(ValueError, match='NaN'):
+        StepEncoder([ColumnSpec('a', 'continuous')]).fit(pd.DataFrame({'a': [0.0, np.nan]}), [2])
+    assert first_step_mask(np.array([2, 1, 3])).tolist() == [1, 0, 1, 1, 0, 0]
+
+
+# -- model -----------------------------------------------------------------------------------
+
+def test_masked_loss_ignores_padding(trend_model):
+    model, steps_df, lengths, specs, ctx = trend_model
+    net = model._net
+    lens = torch.tensor([6, 2, 4])
+    tok, lev = model.encoder.encode(steps_df.iloc[:18], lengths[:3])
+    cont = [c['column'] for c in model.layout['continuous']]
+    tok = torch.from_numpy(par_model._pad(tok, lengths[:3], 6))
+    lev = torch.from_numpy(par_model._pad(lev[:, cont], lengths[:3], 6))
+    c = torch.tensor(ctx[:3], dtype=torch.float32)
+    with torch.no_grad():
+        nll, valid = par_model._masked_nll(net(tok, lev, lens, c), tok, lens)
+        tok2, lev2 = tok.clone(), lev.clone()
+        tok2[1, 2:] = torch.randint(0, 2, tok2[1, 2:].shape)
+        lev2[1, 2:] = 1
+        lev2[2, 4:] = 1
+        nll2, _ = par_model._masked_nll(net(tok2, lev2, lens, c), tok2, lens)
+    assert valid.sum() == 12
+    assert torch.all(nll[~valid] == 0)
+    assert torch.allclose(nll, nll2)
+    # Public view of the same property: a sequence scores the same alone or padded in a batch.
+    ll_batch = model.log_likelihood(steps_df.iloc[:12], [6, 2, 4], ctx[:3])
+    ll_alone = model.log_likelihood(steps_df.iloc[6:8], [2], ctx[1:2])
+    assert ll_batch[1] == pytest.approx(ll_alone[0], rel=1e-5)
+
+
+def test_trend_sign_follows_context(trend_model):
+    model = trend_model[0]
+    n = 200
+    ctx = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)[:, None]
+    out = model.sample(ctx, np.full(n, 6), seed=11)
+    assert list(out.columns) == ['value', 'gap']
+    assert len(out) == n * 6
+    values = out['value'].to_numpy().reshape(n, 6)
+    slope = np.polyfit(np.arange(6), values.T, 1)[0]
+    assert np.mean(np.sign(slope) == ctx[:, 0]) >= 0.95
+    # Smooth: per-step changes are close to +-1 (the real ones are +-1 with noise 0.05).
+    steps = np.diff(values, axis=1) * ctx
+    assert np.median(np.abs(steps - 1.0)) < 0.25
+    gap = out['gap'].to_numpy().reshape(n, 6)
+    assert np.mean(gap[:, 0] == 0.0) > 0.97 and np.mean(gap[:, 1:] == 1.0) > 0.97
+
+
+def test_event_order_and_length_one():
+    steps_df, lengths, specs = _event_data()
+    assert (lengths == 1).sum() > 10
+    model = fit_par(steps_df, lengths, specs, None, epochs=40, batch_size=16, seed=0, **FAST)
+    assert len(model.loss_history) == 40
+    losses = [h['loss'] for h in model.loss_history]
+    assert losses[-1] < losses[0]
+    want = np.array([1, 1, 3, 2, 3, 1] * 20)
+    out = model.sample(None, want, seed=5)
+    assert len(out) == want.sum()
+    events = out['event'].to_numpy().astype(int)
+    expected = np.concatenate([np.arange(length) for length in want])
+    assert np.mean(events == expected) >= 0.97
+    assert set(np.unique(out['flag'])) == {0.0, 1.0}
+
+
+def test_all_sequences_of_length_one():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({'x': rng.normal(size=40), 'c': rng.integers(0, 3, 40).astype(float)})
+    specs = [ColumnSpec('x', 'continuous'), ColumnSpec('c', 'discrete', 3)]
+    model = fit_par(df, np.ones(40, dtype=int), specs, epochs=5, seed=0, **FAST)
+    out = model.sample(None, np.ones(7, dtype=int), seed=0)
+    assert out.shape == (7, 2)
+    assert np.isfinite(out.to_numpy()).all()
+
+
+def test_seed_reproducibility(trend_model):
+    model, steps_df, lengths, specs, ctx = trend_model
+    again = fit_par(steps_df, lengths, specs, ctx, epochs=60, batch_size=16, seed=3, **FAST)
+    assert [h['loss'] for h in again.loss_history] == [h['loss'] for h in model.loss_history]
+    a = model.sample(ctx, lengths, seed=7)
+    b = again.sample(ctx, lengths, seed=7)
+    c = model.sample(ctx, lengths, seed=8)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(c)
+
+
+def test_pickle_round_trip(trend_model):
+    model, _, lengths, _, ctx = trend_model
+    clone = pickle.loads(pickle.dumps(model))
+    assert isinstance(clone, FittedPAR)
+    pd.testing.assert_frame_equal(pd.DataFrame(clone.loss_history), pd.DataFrame(model.loss_history))
+    pd.testing.assert_frame_equal(clone.sample(ctx, lengths, seed=4),
+                                  model.sample(ctx, lengths, seed=4))
+
+
+def test_sample_size_prefers_likely_candidates(trend_model):
+    model = trend_model[0]
+    n = 100
+    ctx = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)[:, None]
+    lengths = np.full(n, 6)
+    single = model.sample(ctx, lengths, seed=2, sample_size=1)
+    best = model.sample(ctx, lengths, seed=2, sample_size=8)
+    ll_single = model.log_likelihood(single, lengths, ctx)
+    ll_best = model.log_likelihood(best, lengths, ctx)
+    assert ll_best.mean() > ll_single.mean() + 1.0
+    assert np.mean(ll_best > ll_single) > 0.75
+
+
+def test_early_stopping_restores_best_weights():
+    steps_df, lengths, specs, ctx = _trend_data(n=40, steps=5, seed=2)
+    # A large learning rate and many epochs on tiny data: the validation loss turns up.
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=300, batch_size=8, learning_rate=0.03,
+                    validation_split=0.25, early_stopping_patience=5, seed=0, **FAST)
+    hist = pd.DataFrame(model.loss_history)
+    assert len(hist) < 300
+    best = int(hist['val_loss'].idxmin())
+    assert model.best_epoch == hist['epoch'][best]
+    assert hist['epoch'].iloc[-1] == model.best_epoch + 5
+    # The restored weights are the best epoch's: recompute the validation loss.
+    val = model.validation_index
+    assert len(val) == 10
+    rows = np.concatenate([np.arange(5) + 5 * i for i in val])
+    ll = model.log_likelihood(steps_df.iloc[rows], lengths[val], ctx[val])
+    assert -ll.sum() / (5 * len(val)) == pytest.approx(hist['val_loss'][best], rel=1e-4)
+
+
+def test_validation_without_early_stopping_and_history():
+    steps_df, lengths, specs, ctx = _trend_data(n=20, steps=4, seed=3)
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=3, validation_split=0.2, seed=0, **FAST)
+    assert [h['epoch'] for h in model.loss_history] == [1, 2, 3]
+    assert all(np.isfinite(h['val_loss']) for h in model.loss_history)
+    plain = fit_par(steps_df, lengths, specs, ctx, epochs=2, seed=0, **FAST)
+    assert all(np.isnan(h['val_loss']) for h in plain.loss_history)
+
+
+def test_verbose_progress_bar(capsys):
+    steps_df, lengths, specs, ctx = _trend_data(n=10, steps=3)
+    fit_par(steps_df, lengths, specs, ctx, epochs=2, verbose=True, seed=0, **FAST)
+    err = capsys.readouterr().err
+    assert 'PAR fit' in err and 'loss=' in err
+
+
+def test_bad_parameters():
+    steps_df, lengths, specs, ctx = _trend_data(n=10, steps=3)
+    with pytest.raises(ValueError, match='early_stopping_patience'):
+        fit_par(steps_df, lengths, specs, ctx, epochs=1, early_stopping_patience=3)
+    with pytest.raises(ValueError, match='batch_size'):
+        fit_par(steps_df, lengths, specs, ctx, epochs=1, batch_size=0)
+    with pytest.raises(ValueError, match='context'):
+        fit_par(steps_df, lengths, specs, np.zeros((3, 1)), epochs=1)
+    with pytest.raises(ValueError, match='validation_split'):
+        fit_par(steps_df, lengths, specs, ctx, epochs=1, validation_split=1.5)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match='CUDA'):
+            fit_par(steps_df, lengths, specs, ctx, epochs=1, device='cuda')
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=1, seed=0, **FAST)
+    with pytest.raises(ValueError, match='sample_size'):
+        model.sample(ctx, lengths, sample_size=0)
+    with pytest.raises(ValueError, match='features'):
+        model.sample(np.zeros((10, 2)), lengths)
+    with pytest.raises(ValueError, match='lengths'):
+        model.sample(ctx[:2], [3, 0])
