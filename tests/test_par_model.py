@@ -27,7 +27,8 @@ def _trend_data(n=64, steps=6, seed=0):
     start = rng.normal(0, 1, n)
     t = np.arange(steps)
     values = start[:, None] + sign[:, None] * (1.0 * t[None, :]) + rng.normal(0, 0.05, (n, steps))
-    steps_df = pd.DataFrame({'value': values.ravel(), 'gap': np.tile(np.r_[0.0, np.ones(steps - 1)], n)})
+    gap = np.tile(np.r_[0.0, np.ones(steps - 1)], n)
+    steps_df = pd.DataFrame({'value': values.ravel(), 'gap': gap})
     specs = [ColumnSpec('value', 'continuous'), ColumnSpec('gap', 'continuous')]
     return steps_df, np.full(n, steps), specs, sign[:, None]
 
@@ -79,7 +80,7 @@ def test_encoder_round_trip_modes():
         # Noisy, no persistence -> absolute levels; a point mass at 0.
         'noisy': np.where(rng.random(n * steps) < 0.3, 0.0, rng.exponential(5, n * steps)),
         'cat': rng.integers(0, 4, n * steps).astype(float),
-        'years': np.tile(np.arange(steps), n).astype(float) + np.repeat(rng.integers(0, 10, n), steps),
+        'years': (np.tile(np.arange(steps), n) + np.repeat(rng.integers(0, 10, n), steps)) * 1.0,
     })
     specs = [ColumnSpec('slow', 'continuous'), ColumnSpec('noisy', 'continuous'),
              {'name': 'cat', 'kind': 'discrete', 'n_categories': 4}, ('years', 'continuous')]
@@ -177,12 +178,16 @@ def test_event_order_and_length_one():
 
 def test_all_sequences_of_length_one():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({'x': rng.normal(size=40), 'c': rng.integers(0, 3, 40).astype(float)})
-    specs = [ColumnSpec('x', 'continuous'), ColumnSpec('c', 'discrete', 3)]
-    model = fit_par(df, np.ones(40, dtype=int), specs, epochs=5, seed=0, **FAST)
-    out = model.sample(None, np.ones(7, dtype=int), seed=0)
-    assert out.shape == (7, 2)
+    df = pd.DataFrame({'x': rng.normal(size=40), 'c': rng.integers(0, 3, 40).astype(float),
+                       'k': np.full(40, 3.5)})
+    specs = [ColumnSpec('x', 'continuous'), ColumnSpec('c', 'discrete', 3),
+             ColumnSpec('k', 'continuous')]
+    model = fit_par(df, np.ones(40, dtype=int), specs, rng.normal(size=40), epochs=5, seed=0,
+                    **FAST)
+    out = model.sample(rng.normal(size=7), np.ones(7, dtype=int), seed=0)
+    assert out.shape == (7, 3)
     assert np.isfinite(out.to_numpy()).all()
+    assert np.all(out['k'] == 3.5)  # a constant column decodes exactly
 
 
 def test_seed_reproducibility(trend_model):
@@ -200,7 +205,8 @@ def test_pickle_round_trip(trend_model):
     model, _, lengths, _, ctx = trend_model
     clone = pickle.loads(pickle.dumps(model))
     assert isinstance(clone, FittedPAR)
-    pd.testing.assert_frame_equal(pd.DataFrame(clone.loss_history), pd.DataFrame(model.loss_history))
+    pd.testing.assert_frame_equal(pd.DataFrame(clone.loss_history),
+                                  pd.DataFrame(model.loss_history))
     pd.testing.assert_frame_equal(clone.sample(ctx, lengths, seed=4),
                                   model.sample(ctx, lengths, seed=4))
 

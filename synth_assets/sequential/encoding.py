@@ -37,7 +37,7 @@ class ColumnSpec:
 
 
 def normalize_specs(specs) -> list[ColumnSpec]:
-    """Accept ColumnSpec, objects with name/kind/n_categories (e.g. OutputColumn), dicts or tuples."""
+    """Read ColumnSpec, objects with name/kind/n_categories (OutputColumn), dicts or tuples."""
     if specs is None:
         raise TypeError('specs must be a list of column specs, got None')
     out = []
@@ -53,7 +53,8 @@ def normalize_specs(specs) -> list[ColumnSpec]:
         else:
             raise TypeError(f'Cannot read a column spec from {spec!r}')
         if item.kind not in _KINDS:
-            raise ValueError(f"Column '{item.name}': kind must be one of {_KINDS}, got {item.kind!r}")
+            raise ValueError(
+                f"Column '{item.name}': kind must be one of {_KINDS}, got {item.kind!r}")
         if item.kind == 'discrete':
             if item.n_categories is None or int(item.n_categories) < 1:
                 raise ValueError(
@@ -323,7 +324,7 @@ class StepEncoder:
         return int(self.slot_column.size)
 
     def levels(self, steps: pd.DataFrame, seq_lengths) -> np.ndarray:
-        """Per-column level (bin index for continuous, code for discrete), int64 (n_rows, n_cols)."""
+        """Per-column levels, int64 (n_rows, n_cols): bin index (continuous) or code (discrete)."""
         self._require_fit()
         values, _ = self._check(steps, seq_lengths)
         out = np.empty(values.shape, dtype=np.int64)

@@ -144,8 +144,8 @@ class _PARNet(nn.Module):
         else:
             self.h0_bias = nn.Parameter(torch.zeros(hidden_size))
         # The slot heads see the GRU state plus a skip of (part of) the GRU input.
-        self.skip_from = {'full': 0, 'levels': n_slots * embedding_dim + self.n_cont * embedding_dim,
-                          'none': row_dim}[head_skip]
+        self.skip_from = {'full': 0, 'none': row_dim,
+                          'levels': (n_slots + self.n_cont) * embedding_dim}[head_skip]
         self.head_in = nn.Linear(hidden_size + in_dim - self.skip_from, n_slots * head_size)
         # Earlier slots of the same row -> later slots only (strictly lower block triangle).
         self.head_tri = nn.Parameter(
@@ -198,7 +198,8 @@ class _PARNet(nn.Module):
         first = (t == 0).unsqueeze(0).expand(bsz, steps)
         row, emb = self.row_features(tokens, levels, first)
         prev = torch.cat([row.new_zeros(bsz, 1, row.shape[-1]), row[:, :-1]], dim=1)
-        x = torch.cat([prev, self.position(t, lengths), ctx.unsqueeze(1).expand(-1, steps, -1)], -1)
+        ctx_steps = ctx.unsqueeze(1).expand(-1, steps, -1)
+        x = torch.cat([prev, self.position(t, lengths), ctx_steps], dim=-1)
         h, _ = self.gru(x, self.initial_state(ctx))
         z = self.head_in(torch.cat([h, x[..., self.skip_from:]], dim=-1))
         z = z + emb @ (self.head_tri * self.tri_mask)
@@ -220,7 +221,7 @@ class _PARNet(nn.Module):
 
 
 class _Adam:
-    """Adam with foreach ops; torch.optim's constructor imports torch._dynamo (~1.5 s a process)."""
+    """Adam with foreach ops (torch.optim's constructor imports torch._dynamo: ~1.5 s)."""
 
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self.params = [p for p in params if p.requires_grad]
@@ -306,10 +307,11 @@ def _check_context(context, n_seq: int, name: str = 'context') -> np.ndarray:
     if context is None:
         return np.zeros((n_seq, 0), dtype=np.float32)
     ctx = np.asarray(context, dtype=np.float64)
-    if ctx.ndim == 1:
-        ctx = ctx.reshape(n_seq, -1) if n_seq else ctx.reshape(0, 0)
+    if ctx.ndim == 1 and ctx.size == n_seq:
+        ctx = ctx.reshape(n_seq, 1)
     if ctx.ndim != 2 or ctx.shape[0] != n_seq:
-        raise ValueError(f'{name} must have shape (n_sequences={n_seq}, n_features), got {ctx.shape}')
+        raise ValueError(
+            f'{name} must have shape (n_sequences={n_seq}, n_features), got {ctx.shape}')
     if not np.all(np.isfinite(ctx)):
         raise ValueError(f'{name} has NaN or infinite values')
     return ctx.astype(np.float32)
@@ -381,6 +383,8 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
                              f'{early_stopping_patience!r}')
         if validation_split <= 0:
             raise ValueError('early_stopping_patience needs validation_split > 0')
+    if head_skip not in ('levels', 'full', 'none'):
+        raise ValueError(f"head_skip must be 'levels', 'full' or 'none', got {head_skip!r}")
     dev = resolve_device(device)
     ctx = _check_context(context, len(lengths))
 
@@ -493,7 +497,8 @@ def _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs, epochs,
         if n_val:
             if val_loss < best[0]:
                 best = (val_loss, copy.deepcopy(net.state_dict()), epoch)
-            elif early_stopping_patience is not None and epoch - best[2] >= early_stopping_patience:
+            elif (early_stopping_patience is not None
+                  and epoch - best[2] >= early_stopping_patience):
                 break
     if bar is not None:
         bar.close()
