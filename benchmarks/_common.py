@@ -138,3 +138,17 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def sdv2_metadata(metadata_dict: dict) -> dict:
+    """Our SDV V1 metadata dict in the form SDV 2.0 validates: it dropped the numerical
+    `computer_representation` option (it keeps the dtype from the data)."""
+    import copy
+
+    out = copy.deepcopy(metadata_dict)
+    tables = out["tables"].values() if "tables" in out else [out]
+    for table in tables:
+        for column in table["columns"].values():
+            if column.get("sdtype") == "numerical":
+                column.pop("computer_representation", None)
+    return out

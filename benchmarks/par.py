@@ -28,7 +28,15 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import load_gapminder, load_lahman, load_rdataset, machine_description, markdown_table, run_isolated  # noqa: E402
+from _common import (  # noqa: E402
+    load_gapminder,
+    load_lahman,
+    load_rdataset,
+    machine_description,
+    markdown_table,
+    run_isolated,
+    sdv2_metadata,
+)
 
 # name -> (sequence key, sequence index, context columns)
 PANELS = {
@@ -87,13 +95,15 @@ def run_sdv(name: str, seed: int = 0):
     warnings.filterwarnings("ignore")
     real = load_panel(name)
     key, _, context = PANELS[name]
-    metadata = SDVMetadata.load_from_dict({"tables": {name: metadata_dict(name, real)}, "relationships": []})
+    metadata = SDVMetadata.load_from_dict(sdv2_metadata({"tables": {name: metadata_dict(name, real)}, "relationships": []}))
     synthesizer = SDVPAR(metadata, context_columns=context)
     started = time.perf_counter()
-    synthesizer.fit(real)
+    synthesizer.fit({name: real})  # SDV 2.0 takes (and returns) {table: DataFrame}
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
-    synthetic = synthesizer.sample(real[key].nunique())
+    synthetic = synthesizer.sample_sequences(real[key].nunique())  # SDV 2.0's name for sample
+    if isinstance(synthetic, dict):
+        synthetic = synthetic[name]
     return synthetic, fit_s, time.perf_counter() - started, "cpu"
 
 
