@@ -131,3 +131,46 @@ class BaseSynthesizer:
         if not isinstance(synthesizer, cls):
             raise TypeError(f"'{filepath}' holds a {type(synthesizer).__name__}, not a {cls.__name__}.")
         return synthesizer
+
+
+class SingleTableSynthesizer(BaseSynthesizer):
+    """fit = process the table, then `_fit_encoded`; sample = `_sample_encoded`, then reverse.
+
+    Subclasses implement `_fit_encoded(encoded, processor)` (assign state only once the model is
+    fitted, so a failed refit keeps the previous model) and `_sample_encoded(num_rows)`.
+    """
+
+    _categorical_encoding = "uniform"
+
+    def fit(self, data) -> None:
+        """Learn from `data` (a DataFrame or {table_name: DataFrame}); refitting starts from scratch."""
+        import time
+
+        from synth_assets.processing import TableProcessor
+
+        data = single_table_data(data, self.table_name)
+        started = time.perf_counter()
+        processor = TableProcessor(
+            self.table_metadata,
+            self.table_name,
+            locales=self.locales,
+            enforce_min_max_values=self.enforce_min_max_values,
+            enforce_rounding=self.enforce_rounding,
+            categorical_encoding=self._categorical_encoding,
+        ).fit(data)
+        self._fit_encoded(processor.transform(data, seed=0), processor)
+        self._processor = processor
+        self._fitted = True
+        self.reset_sampling()
+        self.fit_seconds = time.perf_counter() - started
+
+    def sample(self, num_rows: int, output_file_path=None) -> pd.DataFrame:
+        """`num_rows` synthetic rows; also written atomically to `output_file_path` when given."""
+        self._require_fitted()
+        num_rows = check_positive_int("num_rows", num_rows, allow_zero=True)
+        synthetic = self._processor.reverse_transform(self._sample_encoded(num_rows), seed=self._next_seed())
+        if output_file_path is not None:
+            from synth_assets.persistence import atomic_write_dataframe
+
+            atomic_write_dataframe(synthetic, output_file_path)
+        return synthetic

@@ -11,13 +11,12 @@ the learned marginal's quantile function at sampling).
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pandas as pd
 
 from synth_assets.processing import TableProcessor
-from synth_assets.single_table.base import BaseSynthesizer, check_bool, check_positive_int, single_table_data
+from synth_assets.single_table.base import SingleTableSynthesizer, check_bool, check_positive_int
 
 # `ctgan` swaps the process-wide numpy/torch RNG states around fit and sample, so two models must
 # not run at once in one process (threads would corrupt each other's seeds). torch already uses
@@ -44,7 +43,9 @@ def _check_positive_float(name: str, value, allow_zero: bool = False) -> float:
     return float(value)
 
 
-class _NeuralSynthesizer(BaseSynthesizer):
+class _NeuralSynthesizer(SingleTableSynthesizer):
+    _categorical_encoding = "label"
+
     """Shared fit/sample for models from the `ctgan` library; subclasses say which model and params."""
 
     _model_parameter_names: tuple[str, ...] = ()
@@ -75,19 +76,7 @@ class _NeuralSynthesizer(BaseSynthesizer):
         return encoded
 
     # -- fit / sample ----------------------------------------------------------------------------
-    def fit(self, data) -> None:
-        """Learn from `data` (a DataFrame or {table_name: DataFrame}); refitting starts from scratch."""
-        data = single_table_data(data, self.table_name)
-        started = time.perf_counter()
-        processor = TableProcessor(
-            self.table_metadata,
-            self.table_name,
-            locales=self.locales,
-            enforce_min_max_values=self.enforce_min_max_values,
-            enforce_rounding=self.enforce_rounding,
-            categorical_encoding="label",
-        ).fit(data)
-        encoded = processor.transform(data)
+    def _fit_encoded(self, encoded: pd.DataFrame, processor: TableProcessor) -> None:
         model = space = None
         columns = list(encoded.columns)
         if columns:  # a table of ids / PII only has nothing to learn
@@ -100,10 +89,7 @@ class _NeuralSynthesizer(BaseSynthesizer):
                 model.set_random_state(_FIT_SEED)
                 model.fit(train, discrete_columns=discrete)
         # Assigned together at the end: a failed fit leaves the previous state untouched.
-        self._processor, self._columns, self._model, self._space = processor, columns, model, space
-        self._fitted = True
-        self.reset_sampling()
-        self.fit_seconds = time.perf_counter() - started
+        self._columns, self._model, self._space = columns, model, space
 
     def _sample_encoded(self, num_rows: int) -> pd.DataFrame:
         if self._model is None or num_rows == 0:
@@ -113,16 +99,6 @@ class _NeuralSynthesizer(BaseSynthesizer):
             raw = self._model.sample(num_rows)
         raw = pd.DataFrame(raw, columns=self._columns).reset_index(drop=True).astype("float64")
         return self._from_model_space(raw)
-
-    def sample(self, num_rows: int, output_file_path=None) -> pd.DataFrame:
-        self._require_fitted()
-        num_rows = check_positive_int("num_rows", num_rows, allow_zero=True)
-        synthetic = self._processor.reverse_transform(self._sample_encoded(num_rows), seed=self._next_seed())
-        if output_file_path is not None:
-            from synth_assets.persistence import atomic_write_dataframe
-
-            atomic_write_dataframe(synthetic, output_file_path)
-        return synthetic
 
     def get_loss_values(self) -> pd.DataFrame:
         """Loss per epoch (epochs numbered from 1); a copy."""

@@ -7,13 +7,11 @@ which keeps skewed and spiky columns' shapes that parametric marginals miss.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 
 from synth_assets.processing import TableProcessor
-from synth_assets.single_table.base import BaseSynthesizer, check_positive_int, single_table_data
+from synth_assets.single_table.base import SingleTableSynthesizer
 from synth_assets.single_table.marginals import DISTRIBUTIONS, make_marginal, midrank_normal_scores
 
 
@@ -24,7 +22,7 @@ def _check_distribution(name: str, value, column: str | None = None) -> str:
     return value
 
 
-class GaussianCopulaSynthesizer(BaseSynthesizer):
+class GaussianCopulaSynthesizer(SingleTableSynthesizer):
     _parameter_names = (
         "enforce_min_max_values",
         "enforce_rounding",
@@ -55,41 +53,25 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         self.default_distribution = _check_distribution("default_distribution", default_distribution)
         self.fit_seconds = None
 
-    def fit(self, data) -> None:
-        """Learn from `data` (a DataFrame or {table_name: DataFrame}); refitting starts from scratch."""
-        data = single_table_data(data, self.table_name)
-        started = time.perf_counter()
-        processor = TableProcessor(
-            self.table_metadata,
-            self.table_name,
-            locales=self.locales,
-            enforce_min_max_values=self.enforce_min_max_values,
-            enforce_rounding=self.enforce_rounding,
-        ).fit(data)
-        encoded = processor.transform(data, seed=0)
-        self._fit_encoded(encoded, processor)
-        self.fit_seconds = time.perf_counter() - started
-
     def _fit_encoded(self, encoded: pd.DataFrame, processor: TableProcessor) -> None:
         values = encoded.to_numpy(dtype=np.float64)
-        self._columns = list(encoded.columns)
-        self._marginals = []
-        for i, column in enumerate(self._columns):
-            source = next(c.source_column for c in processor.output_columns if c.name == column)
+        columns = list(encoded.columns)
+        sources = {c.name: c.source_column for c in processor.output_columns}
+        marginals = []
+        for i, column in enumerate(columns):
+            source = sources[column]
             distribution = self.numerical_distributions.get(source, self.default_distribution)
             # Category codes and null flags have no parametric shape worth fitting.
             if source != column or self.table_metadata.columns[source]["sdtype"] != "numerical":
                 distribution = "empirical"
-            self._marginals.append(make_marginal(distribution).fit(values[:, i]))
+            marginals.append(make_marginal(distribution).fit(values[:, i]))
         if values.shape[1]:
             scores = np.column_stack([midrank_normal_scores(values[:, i]) for i in range(values.shape[1])])
-            self._correlation = _correlation(scores)
-            self._cholesky = _psd_cholesky(self._correlation)
+            correlation = _correlation(scores)
+            cholesky = _psd_cholesky(correlation)
         else:
-            self._correlation = self._cholesky = np.zeros((0, 0))
-        self._processor = processor
-        self._fitted = True
-        self.reset_sampling()
+            correlation = cholesky = np.zeros((0, 0))
+        self._columns, self._marginals, self._correlation, self._cholesky = columns, marginals, correlation, cholesky
 
     def _sample_encoded(self, num_rows: int) -> pd.DataFrame:
         from scipy.special import ndtr
@@ -99,17 +81,6 @@ class GaussianCopulaSynthesizer(BaseSynthesizer):
         u = ndtr(z)
         columns = {name: self._marginals[i].ppf(u[:, i]) for i, name in enumerate(self._columns)}
         return pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
-
-    def sample(self, num_rows: int, output_file_path=None) -> pd.DataFrame:
-        self._require_fitted()
-        num_rows = check_positive_int("num_rows", num_rows, allow_zero=True)
-        encoded = self._sample_encoded(num_rows)
-        synthetic = self._processor.reverse_transform(encoded, seed=self._next_seed())
-        if output_file_path is not None:
-            from synth_assets.persistence import atomic_write_dataframe
-
-            atomic_write_dataframe(synthetic, output_file_path)
-        return synthetic
 
     def get_learned_distributions(self) -> dict:
         """{column: {'distribution', 'learned_parameters'}} for each modelled numerical column."""
