@@ -18,6 +18,15 @@ from rdt.transformers.utils import fill_nan_with_none
 
 
 class VectorizedUniformEncoder(UniformEncoder):
+    def reorder(self, labels: list) -> None:
+        """Lay the category intervals out in this order (same widths: the frequencies)."""
+        if set(map(_key, labels)) != set(map(_key, self.intervals)):
+            raise ValueError("reorder needs exactly the fitted categories.")
+        by_key = {_key(label): label for label in self.intervals}
+        ordered = [by_key[_key(label)] for label in labels]
+        frequencies = [self.frequencies[label] for label in ordered]
+        self.frequencies, self.intervals = self._compute_frequencies_intervals(ordered, frequencies)
+
     def transform(self, data):
         # rdt's body without its global-state swap; _transform draws from our own RandomState.
         return UniformEncoder.transform.__wrapped__(self, data)
@@ -37,3 +46,8 @@ class VectorizedUniformEncoder(UniformEncoder):
             return super()._transform(data)
         with set_random_states(self.random_states, "transform", self.set_random_state):
             return super()._transform(data)
+
+
+def _key(label):
+    """NaN never equals itself; compare categories with every missing value as one key."""
+    return None if pd.isna(label) else label

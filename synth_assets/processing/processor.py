@@ -13,6 +13,7 @@ import pandas as pd
 
 from synth_assets.metadata import TableMetadata
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
+from synth_assets.processing.category_order import dependence_order
 from synth_assets.processing.ids import IdGenerator
 from synth_assets.processing.pii import PIIGenerator
 
@@ -96,6 +97,7 @@ class TableProcessor:
         self._columns = list(self.table_metadata.columns)
         self._dtypes = {c: data[c].dtype for c in self._columns}
         self._transformers, self._generators, self.output_columns = {}, {}, []
+        numbers = {}
         for name in self._columns:
             spec = self.table_metadata.columns[name]
             if self.table_metadata.is_generated(name):
@@ -110,8 +112,20 @@ class TableProcessor:
                 raise ValueError(f"table '{self.table_name}', column '{name}': cannot be processed: {error}") from error
             self._transformers[name] = transformer
             self.output_columns.extend(self._describe_outputs(name, transformer, encoded))
+            if _modelled_sdtype(spec) in ("numerical", "datetime"):
+                numbers[name] = encoded[name].to_numpy()
+        if self.categorical_encoding == "uniform":
+            self._order_categories(data, pd.DataFrame(numbers))
         self._fitted = True
         return self
+
+    def _order_categories(self, data: pd.DataFrame, numbers: pd.DataFrame) -> None:
+        """Lay out each category column's intervals so its link to the numbers is monotone."""
+        for name, transformer in self._transformers.items():
+            if hasattr(transformer, "reorder"):
+                order = dependence_order(self._prepare_column(name, data[name]), numbers)
+                if order is not None:
+                    transformer.reorder(order)
 
     def _prepare_column(self, name: str, values: pd.Series) -> pd.Series:
         sdtype = _modelled_sdtype(self.table_metadata.columns[name])
