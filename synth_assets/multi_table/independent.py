@@ -31,7 +31,7 @@ import pandas as pd
 
 from synth_assets.metadata import Metadata
 from synth_assets.multi_table.cardinality import Cardinality, check_relationships, check_scale, validate_keys
-from synth_assets.single_table.base import check_bool, check_locales, to_metadata
+from synth_assets.single_table.base import check_bool, check_locales, check_random_state, to_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -325,9 +325,7 @@ class IndependentSynthesizer:
     # -- sampling --------------------------------------------------------------------------------
     def set_random_state(self, random_state) -> None:
         """Make sampling reproducible: the same seed gives the same tables."""
-        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
-            raise TypeError(f"`random_state` must be an int or None, got {random_state!r}.")
-        self._random_state = random_state
+        self._random_state = check_random_state(random_state)
         self._rng = np.random.default_rng(random_state)
 
     def reset_sampling(self) -> None:

@@ -20,6 +20,7 @@ from synth_assets.single_table.base import (
     BaseSynthesizer,
     check_bool,
     check_positive_int,
+    check_random_state,
     single_table_data,
 )
 from synth_assets.single_table.gaussian_copula import GaussianCopulaSynthesizer
@@ -109,9 +110,7 @@ class PARSynthesizer(BaseSynthesizer):
             if self.validation_split == 0:
                 raise ValueError("`early_stopping_patience` needs `validation_split` > 0 to measure a validation loss.")
         self.early_stopping_patience = early_stopping_patience
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise TypeError(f"`seed` must be an int or None, got {seed!r}.")
-        self.seed = seed
+        self.seed = check_random_state(seed, "seed")
         self.set_random_state(seed)
         self.device = None
         self.fit_seconds = None

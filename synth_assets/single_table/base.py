@@ -34,6 +34,12 @@ def check_positive_int(name: str, value, allow_zero: bool = False) -> int:
     return int(value)
 
 
+def check_random_state(random_state, name: str = "random_state"):
+    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
+        raise TypeError(f"`{name}` must be an int or None, got {random_state!r}.")
+    return random_state
+
+
 def to_metadata(metadata) -> Metadata:
     if isinstance(metadata, Metadata):
         metadata = metadata.copy()
@@ -93,9 +99,7 @@ class BaseSynthesizer:
 
     def set_random_state(self, random_state) -> None:
         """Make sampling reproducible: the same seed gives the same rows."""
-        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
-            raise TypeError(f"`random_state` must be an int or None, got {random_state!r}.")
-        self._random_state = random_state
+        self._random_state = check_random_state(random_state)
         self._rng = np.random.default_rng(random_state)
 
     def reset_sampling(self) -> None:

@@ -245,22 +245,14 @@ class CopulaGANSynthesizer(CTGANSynthesizer):
         numerical_distributions=None,
         default_distribution="empirical",
     ):
-        from synth_assets.single_table.gaussian_copula import _check_distribution
+        from synth_assets.single_table.gaussian_copula import _check_distribution, check_numerical_distributions
 
         super().__init__(
             metadata, enforce_min_max_values, enforce_rounding, locales, embedding_dim, generator_dim,
             discriminator_dim, generator_lr, generator_decay, discriminator_lr, discriminator_decay,
             batch_size, discriminator_steps, log_frequency, verbose, epochs, pac, enable_gpu,
         )
-        if numerical_distributions is None:
-            numerical_distributions = {}
-        if not isinstance(numerical_distributions, dict):
-            raise TypeError("`numerical_distributions` must be a dict of {column_name: distribution}.")
-        for column, distribution in numerical_distributions.items():
-            if column not in self.table_metadata.columns:
-                raise ValueError(f"`numerical_distributions` names column '{column}', which is not in table '{self.table_name}'.")
-            _check_distribution("numerical_distributions", distribution, column)
-        self.numerical_distributions = dict(numerical_distributions)
+        self.numerical_distributions = check_numerical_distributions(numerical_distributions, self.table_metadata, self.table_name)
         self.default_distribution = _check_distribution("default_distribution", default_distribution)
 
     def _fit_model_space(self, encoded: pd.DataFrame, processor: TableProcessor):

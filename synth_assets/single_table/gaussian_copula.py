@@ -15,6 +15,19 @@ from synth_assets.single_table.base import SingleTableSynthesizer
 from synth_assets.single_table.marginals import DISTRIBUTIONS, make_marginal, midrank_normal_scores
 
 
+def check_numerical_distributions(numerical_distributions, table_metadata, table_name: str) -> dict:
+    """SDV's `numerical_distributions`: {column: distribution name}, each column in the table."""
+    if numerical_distributions is None:
+        return {}
+    if not isinstance(numerical_distributions, dict):
+        raise TypeError("`numerical_distributions` must be a dict of {column_name: distribution}.")
+    for column, distribution in numerical_distributions.items():
+        if column not in table_metadata.columns:
+            raise ValueError(f"`numerical_distributions` names column '{column}', which is not in table '{table_name}'.")
+        _check_distribution("numerical_distributions", distribution, column)
+    return dict(numerical_distributions)
+
+
 def _check_distribution(name: str, value, column: str | None = None) -> str:
     if value not in DISTRIBUTIONS:
         where = f"`numerical_distributions['{column}']`" if column else f"`{name}`"
@@ -41,15 +54,7 @@ class GaussianCopulaSynthesizer(SingleTableSynthesizer):
         default_distribution="empirical",
     ):
         super().__init__(metadata, enforce_min_max_values, enforce_rounding, locales)
-        if numerical_distributions is None:
-            numerical_distributions = {}
-        if not isinstance(numerical_distributions, dict):
-            raise TypeError("`numerical_distributions` must be a dict of {column_name: distribution}.")
-        for column, distribution in numerical_distributions.items():
-            if column not in self.table_metadata.columns:
-                raise ValueError(f"`numerical_distributions` names column '{column}', which is not in table '{self.table_name}'.")
-            _check_distribution("numerical_distributions", distribution, column)
-        self.numerical_distributions = dict(numerical_distributions)
+        self.numerical_distributions = check_numerical_distributions(numerical_distributions, self.table_metadata, self.table_name)
         self.default_distribution = _check_distribution("default_distribution", default_distribution)
         self.fit_seconds = None
 
