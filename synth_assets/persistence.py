@@ -93,14 +93,15 @@ def loads(data: bytes, source: str = "model file"):
     return pickle.loads(payload)
 
 
-def atomic_write_bytes(filepath, data: bytes) -> None:
-    """Temp file in the same directory + fsync + rename: readers see the old file or the new one."""
+def atomic_write(filepath, write) -> None:
+    """`write(binary_file)` into a temp file in the same directory, fsync, rename: readers see
+    the old file or the new one, and a failed write leaves no temp file behind."""
     path = Path(filepath)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -108,6 +109,10 @@ def atomic_write_bytes(filepath, data: bytes) -> None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+
+
+def atomic_write_bytes(filepath, data: bytes) -> None:
+    atomic_write(filepath, lambda handle: handle.write(data))
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, MetadataValue, OutputContext, UPathIOManager
 from pydantic import Field, PrivateAttr
 
+from synth_assets.persistence import atomic_write as atomic_write_file
+
 if TYPE_CHECKING:
     from upath import UPath
 
@@ -39,19 +41,6 @@ def _is_local(path: "UPath") -> bool:
 
 def _local_name(path: "UPath") -> str:
     return path.path if getattr(path, "protocol", "") else str(path)
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def temp_path_for(path: "UPath") -> "UPath":
@@ -86,25 +75,17 @@ def write_chunks(handle, data: bytes, chunk: int = 1 << 20) -> None:
 def atomic_write(path: "UPath", write: Callable[[Any], None]) -> None:
     """Call ``write(binary_file)`` on a temporary sibling, then move it onto ``path`` atomically."""
     _sweep_stale_temps(path)
+    if _is_local(path):
+        atomic_write_file(_local_name(path), write)
+        return
     tmp = temp_path_for(path)
-    local = _is_local(path)
     try:
-        if local:
-            with open(_local_name(tmp), "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(_local_name(tmp), _local_name(path))
-            _fsync_dir(os.path.dirname(_local_name(path)))
-        else:
-            with tmp.open("wb") as handle:
-                write(handle)
-            path.fs.mv(tmp.path, path.path)
+        with tmp.open("wb") as handle:
+            write(handle)
+        path.fs.mv(tmp.path, path.path)
     except BaseException:
         try:
-            if local:
-                os.unlink(_local_name(tmp))
-            elif tmp.exists():
+            if tmp.exists():
                 tmp.unlink()
         except (OSError, FileNotFoundError):
             pass
