@@ -240,21 +240,46 @@ class Metadata:
     def validate_data(self, data) -> None:
         """Check data against the metadata; errors name the table and column."""
         self.validate()
+        data = self._table_dict(data)
+        for name, frame in data.items():
+            self.tables[name].validate_data(frame, name)
+        self._validate_foreign_keys(data)
+
+    def validate_keys(self, data: dict) -> None:
+        """Only what relationships need: every table present, primary keys non-null and unique,
+        every non-null foreign key found in its parent. `data` may hold just the key columns."""
+        data = self._table_dict(data)
+        for name, frame in data.items():
+            pk = self.tables[name].primary_key
+            if pk is not None and pk not in frame.columns:
+                raise MetadataError(f"table '{name}': primary key column '{pk}' is missing from the data.")
+            errors = self.tables[name].key_value_errors(frame, name)
+            if errors:
+                raise MetadataError("Invalid data:\n  " + "\n  ".join(errors))
+        self._validate_foreign_keys(data)
+
+    def _table_dict(self, data) -> dict:
         if isinstance(data, pd.DataFrame):
             data = {self.get_single_table_name(): data}
         if not isinstance(data, dict):
             raise TypeError(f"Data must be a DataFrame or a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
         unknown = [t for t in data if t not in self.tables]
         if unknown:
-            raise MetadataError(f"Tables {unknown} are in the data but not in the metadata.")
+            raise MetadataError(f"Tables {unknown} are in the data but not in the metadata (known: {self.table_names}).")
         missing = [t for t in self.tables if t not in data]
         if missing:
             raise MetadataError(f"Tables {missing} are in the metadata but missing from the data.")
         for name, frame in data.items():
-            self.tables[name].validate_data(frame, name)
+            if not isinstance(frame, pd.DataFrame):
+                raise TypeError(f"Data for table '{name}' must be a pandas DataFrame, got {type(frame).__name__}.")
+        return data
+
+    def _validate_foreign_keys(self, data: dict) -> None:
         for relationship in self.relationships:
             parent, child = relationship["parent_table_name"], relationship["child_table_name"]
             pk, fk = relationship["parent_primary_key"], relationship["child_foreign_key"]
+            if fk not in data[child].columns:
+                raise MetadataError(f"table '{child}': foreign key column '{fk}' is missing from the data.")
             child_values = data[child][fk].dropna()
             orphans = child_values[~child_values.isin(data[parent][pk])].unique()
             if len(orphans):

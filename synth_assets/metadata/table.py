@@ -157,6 +157,14 @@ class TableMetadata:
         if errors:
             raise MetadataError("Invalid metadata:\n  " + "\n  ".join(errors))
 
+    def key_value_errors(self, data: pd.DataFrame, table_name: str = "table") -> list[str]:
+        """Primary and alternate keys present in `data` must be non-null and unique."""
+        errors = []
+        for key in [self.primary_key, *self.alternate_keys]:
+            if key and key in data.columns:
+                errors.extend(_key_errors(data[key], key, table_name))
+        return errors
+
     def validate_data(self, data: pd.DataFrame, table_name: str = "table") -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"Data for table '{table_name}' must be a pandas DataFrame, got {type(data).__name__}.")
@@ -170,17 +178,7 @@ class TableMetadata:
                 f"table '{table_name}': columns {extra} are in the data but not in the metadata; "
                 "add them to the metadata or drop them."
             )
-        for key in [self.primary_key, *self.alternate_keys]:
-            if key and key in data.columns:
-                values = data[key]
-                if values.isna().any():
-                    errors.append(f"table '{table_name}': key column '{key}' has missing values.")
-                duplicated = values[values.duplicated()].unique()[:5]
-                if len(duplicated):
-                    errors.append(
-                        f"table '{table_name}': key column '{key}' has duplicate values, "
-                        f"e.g. {list(duplicated)}; keys must be unique."
-                    )
+        errors.extend(self.key_value_errors(data, table_name))
         for name in self.columns:
             if name in data.columns:
                 error = _check_column_values(data[name], self.columns[name])
@@ -188,6 +186,19 @@ class TableMetadata:
                     errors.append(f"table '{table_name}', column '{name}': {error}")
         if errors:
             raise MetadataError("Invalid data:\n  " + "\n  ".join(errors))
+
+
+def _key_errors(values: pd.Series, key: str, table_name: str) -> list[str]:
+    errors = []
+    if values.isna().any():
+        errors.append(f"table '{table_name}', column '{key}': key column '{key}' has missing values.")
+    duplicated = values[values.duplicated()].dropna().unique()[:5]
+    if len(duplicated):
+        errors.append(
+            f"table '{table_name}', column '{key}': key column '{key}' has duplicate values, "
+            f"e.g. {list(duplicated)}; keys must be unique."
+        )
+    return errors
 
 
 def _check_column_values(values: pd.Series, spec: dict) -> str | None:

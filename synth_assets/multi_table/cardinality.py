@@ -103,46 +103,6 @@ def _relationship_name(relationship: dict) -> str:
     )
 
 
-def validate_keys(metadata: Metadata, data: dict) -> None:
-    """Checks cardinality needs: every table present, primary keys unique and non-null, every
-    non-null foreign key found in its parent. Errors name the table and column."""
-    if not isinstance(data, dict):
-        raise TypeError(f"`data` must be a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
-    unknown = [t for t in data if t not in metadata.tables]
-    if unknown:
-        raise MetadataError(f"Tables {unknown} are in the data but not in the metadata (known: {metadata.table_names}).")
-    missing = [t for t in metadata.tables if t not in data]
-    if missing:
-        raise MetadataError(f"Tables {missing} are in the metadata but missing from the data.")
-    for name, frame in data.items():
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"Data for table '{name}' must be a pandas DataFrame, got {type(frame).__name__}.")
-        pk = metadata.tables[name].primary_key
-        if pk is None:
-            continue
-        if pk not in frame.columns:
-            raise MetadataError(f"table '{name}': primary key column '{pk}' is missing from the data.")
-        if frame[pk].isna().any():
-            raise MetadataError(f"table '{name}', column '{pk}': the primary key has missing values.")
-        duplicated = frame[pk][frame[pk].duplicated()].unique()[:5]
-        if len(duplicated):
-            raise MetadataError(
-                f"table '{name}', column '{pk}': the primary key has duplicate values, e.g. {list(duplicated)}."
-            )
-    for relationship in metadata.relationships:
-        parent, child = relationship["parent_table_name"], relationship["child_table_name"]
-        pk, fk = relationship["parent_primary_key"], relationship["child_foreign_key"]
-        if fk not in data[child].columns:
-            raise MetadataError(f"table '{child}': foreign key column '{fk}' is missing from the data.")
-        values = data[child][fk].dropna()
-        orphans = values[~values.isin(data[parent][pk])].unique()
-        if len(orphans):
-            raise MetadataError(
-                f"table '{child}', column '{fk}': {len(orphans)} foreign key values are not in "
-                f"'{parent}.{pk}', e.g. {list(orphans[:5])}; drop those rows or add the parents."
-            )
-
-
 def check_relationships(metadata: Metadata) -> None:
     """A column can be the foreign key of one relationship only."""
     seen = {}
@@ -171,7 +131,7 @@ class Cardinality:
         metadata = metadata.copy()
         check_relationships(metadata)
         if validate:
-            validate_keys(metadata, data)
+            metadata.validate_keys(data)
         relationships = [_learn_relationship(r, data) for r in metadata.relationships]
         tables = {}
         for name, table in metadata.tables.items():

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.metadata import Metadata
-from synth_assets.multi_table.cardinality import Cardinality, check_relationships, check_scale, validate_keys
+from synth_assets.multi_table.cardinality import Cardinality, check_relationships, check_scale
 from synth_assets.single_table.base import check_bool, check_locales, check_random_state, to_metadata
 
 logger = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class IndependentSynthesizer:
         started = time.perf_counter()
         if not isinstance(data, dict):
             raise TypeError(f"`data` must be a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
-        validate_keys(self.metadata, data)
+        self.metadata.validate_keys(data)
         self.metadata.validate_data(data)
         cardinality = Cardinality.learn(self.metadata, data, validate=False)
         order = sorted(self.metadata.tables, key=lambda t: -len(data[t]))  # big tables first
