@@ -75,6 +75,7 @@ def metadata_dict(name: str, real: pd.DataFrame) -> dict:
 
 
 def run_ours(name: str, seed: int = 0):
+    import synth_assets.sequential.par_model  # noqa: F401  torch loads here, as SDV's does at import
     from synth_assets import Metadata, PARSynthesizer
 
     real = load_panel(name)
