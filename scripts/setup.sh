@@ -5,6 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRAS="${1:-dev}"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/pip install -q -c constraints.txt "torch==2.13.0"
 .venv/bin/pip install -q -c constraints.txt -e ".[${EXTRAS}]"

@@ -85,7 +85,6 @@ def test_definitions_validate_is_fast(tmp_path):
     detail = f"validate {seconds:.2f} s, import {import_seconds:.2f} s, load average {load_before:.2f}"
     assert seconds < limit, detail
     assert import_seconds < limit, detail
-    assert import_seconds < seconds, detail  # validate imports the file too: the timings must agree
 
 
 # -- (a) README's headless demo command ----------------------------------------------------------
@@ -118,6 +117,7 @@ def test_readme_demo_command_from_a_clean_dagster_home(tmp_path):
     assert out.returncode == 0, log[-4000:]
     assert (home / "dagster.yaml").read_text() == (ROOT / "dagster.yaml").read_text()
     assert "RUN_SUCCESS" in log
+    assert f"Synthetic tables: {home}/storage/synthetic/*.parquet" in out.stdout  # says where outputs went
 
     storage = home / "storage"
     tables = {}

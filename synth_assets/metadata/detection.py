@@ -7,7 +7,6 @@ import warnings
 
 import pandas as pd
 
-from synth_assets.metadata.sdtypes import PII_FAKER_METHODS
 from synth_assets.metadata.table import TableMetadata
 
 _DATETIME_FORMATS = (

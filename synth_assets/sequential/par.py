@@ -301,7 +301,7 @@ class PARSynthesizer(BaseSynthesizer):
         return self._sample_from_context(context_frame, sequence_length, keys=keys)
 
     def _sample_from_context(self, context_frame: pd.DataFrame, sequence_length, keys) -> pd.DataFrame:
-        table, key, index = self.table_metadata, self.table_metadata.sequence_key, self.table_metadata.sequence_index
+        key, index = self.table_metadata.sequence_key, self.table_metadata.sequence_index
         num_sequences = len(context_frame)
         if num_sequences == 0:
             return pd.DataFrame({c: pd.Series(dtype=self._dtypes[c]) for c in self._columns})
