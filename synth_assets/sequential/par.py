@@ -208,7 +208,6 @@ class PARSynthesizer(BaseSynthesizer):
             locales=self.locales,
         )
         self._context_model.fit(context_frame)
-        self._context_processor = TableProcessor(TableMetadata(columns=context_meta), enforce_min_max_values=False).fit(context_frame)
         context_features = self._context_features(context_frame, fit=True)
 
         self._step_processor = TableProcessor(
@@ -248,8 +247,9 @@ class PARSynthesizer(BaseSynthesizer):
         self.reset_sampling()
 
     def _context_features(self, context_frame: pd.DataFrame, fit: bool = False, seed=0) -> np.ndarray:
-        """Standardized numeric context for the network (log length: lengths are skewed)."""
-        features = self._context_processor.transform(context_frame, seed=seed)
+        """Standardized numeric context for the network (log length: lengths are skewed), encoded
+        by the context model's own processor."""
+        features = self._context_model._processor.transform(context_frame, seed=seed)
         features[LENGTH_COLUMN] = np.log(features[LENGTH_COLUMN].clip(lower=1))
         values = features.to_numpy(dtype=np.float64)
         if fit:
