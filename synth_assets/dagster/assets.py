@@ -246,6 +246,26 @@ def training_rows(context, spec: SynthesizerSpec, table: str, real):
     return real[~held_out]
 
 
+def fit_on_training_rows(context, spec: SynthesizerSpec, table: str, real, fit, what: str, sequences: bool = False):
+    """`fit(training rows)`, then keep real PII out of the model's output, store the real table's
+    profile for the type check and record fit metadata; returns the fitted model."""
+    from synth_assets.dagster.types import profile_sequences, profile_table, store_profiles
+
+    training = training_rows(context, spec, table, real)
+    context.log.info(f"Fitting {what} on {len(training)} rows of '{table}'.")
+    started = time.perf_counter()
+    model = fit(training)
+    model.exclude_real_values(real)
+    seconds = time.perf_counter() - started
+    table_metadata = spec.metadata.get_table_metadata(table)
+    profile = profile_table(real, table_metadata, spec.enforces_min_max(table))
+    if sequences:
+        profile.update(profile_sequences(real, table_metadata))
+    store_profiles(model, {table: profile})
+    context.add_output_metadata(_fit_metadata(model, seconds, len(training)))
+    return model
+
+
 def _fit_metadata(model, fit_seconds: float, num_rows: int) -> dict:
     from synth_assets.dagster.ui_metadata import fit_entries
 
@@ -372,21 +392,14 @@ class _Builder:
             **_gpu_kwargs(spec, None),
         )
         def _fit(context: AssetExecutionContext, real):
-            from synth_assets.dagster.types import profile_sequences, profile_table, store_profiles
-
             synthesizer = make_synthesizer(spec)
-            training = training_rows(context, spec, table, real)
-            context.log.info(f"Fitting {spec.synthesizer} '{spec.name}' on {len(training)} rows of '{table}'.")
-            started = time.perf_counter()
-            with run_log_progress(context, synthesizer):
-                synthesizer.fit(training)
-            synthesizer.exclude_real_values(real)
-            seconds = time.perf_counter() - started
-            table_metadata = spec.metadata.get_table_metadata(table)
-            profile = profile_table(real, table_metadata, spec.enforces_min_max(table))
-            profile.update(profile_sequences(real, table_metadata))
-            store_profiles(synthesizer, {table: profile})
-            context.add_output_metadata(_fit_metadata(synthesizer, seconds, len(training)))
+
+            def fit(training):
+                with run_log_progress(context, synthesizer):
+                    synthesizer.fit(training)
+                return synthesizer
+
+            fit_on_training_rows(context, spec, table, real, fit, f"{spec.synthesizer} '{spec.name}'", sequences=True)
             return synthesizer
 
         return _fit
@@ -460,18 +473,11 @@ class _Builder:
             **_gpu_kwargs(spec, table),
         )
         def _fit_table(context: AssetExecutionContext, real):
-            from synth_assets.dagster.types import profile_table, store_profiles
-
             group = make_synthesizer(spec)
-            training = training_rows(context, spec, table, real)
-            context.log.info(f"Fitting the model of table '{table}' ({spec.table_synthesizer(table)}) on {len(training)} rows.")
-            started = time.perf_counter()
-            model = group.fit_table(table, training)
-            model.exclude_real_values(real)
-            seconds = time.perf_counter() - started
-            table_metadata = spec.metadata.get_table_metadata(table)
-            store_profiles(model, {table: profile_table(real, table_metadata, spec.enforces_min_max(table))})
-            context.add_output_metadata(_fit_metadata(model, seconds, len(training)))
+            model = fit_on_training_rows(
+                context, spec, table, real, lambda training: group.fit_table(table, training),
+                f"the model of table '{table}' ({spec.table_synthesizer(table)})",
+            )
             return model
 
         return _fit_table

@@ -302,25 +302,22 @@ class IndependentSynthesizer:
         self._require_fitted()
         return self._cardinality
 
-    def get_learned_distributions(self, table_name: str) -> dict:
+    def _table_method(self, table_name: str, method: str, available_for: str):
         model = self.get_table_synthesizer(table_name)
-        if not hasattr(model, "get_learned_distributions"):
+        if not hasattr(model, method):
             kind = "has only key columns" if isinstance(model, KeysOnlyTable) else f"uses {type(model).__name__}"
-            raise ValueError(
-                f"table '{table_name}' {kind}: learned distributions exist only for "
-                "GaussianCopulaSynthesizer and CopulaGANSynthesizer tables."
-            )
-        return model.get_learned_distributions()
+            raise ValueError(f"table '{table_name}' {kind}: {method.removeprefix('get_').replace('_', ' ')} exist only for {available_for}.")
+        return getattr(model, method)()
+
+    def get_learned_distributions(self, table_name: str) -> dict:
+        return self._table_method(
+            table_name, "get_learned_distributions", "GaussianCopulaSynthesizer and CopulaGANSynthesizer tables"
+        )
 
     def get_loss_values(self, table_name: str) -> pd.DataFrame:
-        model = self.get_table_synthesizer(table_name)
-        if not hasattr(model, "get_loss_values"):
-            kind = "has only key columns" if isinstance(model, KeysOnlyTable) else f"uses {type(model).__name__}"
-            raise ValueError(
-                f"table '{table_name}' {kind}: loss values exist only for neural models "
-                "(CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer)."
-            )
-        return model.get_loss_values()
+        return self._table_method(
+            table_name, "get_loss_values", "neural models (CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer)"
+        )
 
     # -- sampling --------------------------------------------------------------------------------
     def set_random_state(self, random_state) -> None:
