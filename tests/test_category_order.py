@@ -21,3 +21,15 @@ def test_no_dependence_or_too_few_categories_keeps_the_order():
     assert dependence_order(pd.Series(rng.choice(list("abc"), 2000)), numbers) is None
     assert dependence_order(pd.Series(rng.choice(list("ab"), 2000)), numbers) is None
     assert dependence_order(pd.Series(list("abc") * 10), pd.DataFrame(index=range(30))) is None
+
+
+def test_rare_categories_missing_from_the_sample_keep_a_place(monkeypatch):
+    import synth_assets.processing.category_order as category_order
+
+    monkeypatch.setattr(category_order, "_MAX_ROWS", 100)
+    rng = np.random.default_rng(2)
+    group = pd.Series(np.r_[rng.choice(["a", "b", "c"], 5000), ["rare"]])
+    numbers = pd.DataFrame({"x": group.map({"a": 1.0, "b": 3.0, "c": 2.0, "rare": 9.0}) + rng.normal(0, 0.1, 5001)})
+    order = dependence_order(group, numbers)
+    assert sorted(order) == ["a", "b", "c", "rare"]
+    assert [label for label in order if label != "rare"] == ["a", "c", "b"]

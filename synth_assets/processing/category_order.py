@@ -21,27 +21,42 @@ def _category_codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes, list(labels)
 
 
+class DependenceOrder:
+    """Ranks the numeric columns once (on a sample of rows), then orders any category column."""
+
+    def __init__(self, numbers: pd.DataFrame, seed: int = 0):
+        self._rows = None
+        if len(numbers) > _MAX_ROWS:  # the order only needs group means, a sample is plenty
+            self._rows = np.sort(np.random.default_rng(seed).choice(len(numbers), _MAX_ROWS, replace=False))
+            numbers = numbers.iloc[self._rows]
+        ranks = numbers.rank(pct=True).to_numpy(dtype=np.float64)
+        self._ranks = np.where(np.isnan(ranks), 0.5, ranks)
+
+    def order(self, categories: pd.Series) -> list | None:
+        """Categories sorted by the mean rank of their best-explained numeric column, or None when
+        no numeric column depends on them (then any order is as good)."""
+        if self._ranks.shape[1] == 0 or len(categories) < 3:
+            return None
+        codes, labels = _category_codes(categories)  # on every row: rare categories keep a place
+        if len(labels) < 3:  # two categories: any order is monotone
+            return None
+        if self._rows is not None:
+            codes = codes[self._rows]
+        ranks = self._ranks
+        counts = np.bincount(codes, minlength=len(labels)).astype(np.float64)
+        sums = np.zeros((len(labels), ranks.shape[1]))
+        np.add.at(sums, codes, ranks)
+        # A category missing from the sample sits at the middle rank.
+        means = np.divide(sums, counts[:, None], out=np.full_like(sums, 0.5), where=counts[:, None] > 0)
+        total = ranks.var(axis=0)
+        between = (counts[:, None] * (means - ranks.mean(axis=0)) ** 2).sum(axis=0) / len(ranks)
+        ratio = np.divide(between, total, out=np.zeros_like(between), where=total > 0)
+        best = int(np.argmax(ratio))
+        if ratio[best] < MIN_CORRELATION_RATIO:
+            return None
+        return [labels[i] for i in np.argsort(means[:, best], kind="stable")]
+
+
 def dependence_order(categories: pd.Series, numbers: pd.DataFrame, seed: int = 0) -> list | None:
-    """Categories sorted by the mean rank of their best-explained numeric column, or None when
-    no numeric column depends on them (then any order is as good)."""
-    if numbers.shape[1] == 0 or len(categories) < 3:
-        return None
-    if len(categories) > _MAX_ROWS:  # the order only needs group means, a sample is plenty
-        rows = np.random.default_rng(seed).choice(len(categories), _MAX_ROWS, replace=False)
-        categories, numbers = categories.iloc[rows], numbers.iloc[rows]
-    codes, labels = _category_codes(categories)
-    if len(labels) < 3:  # two categories: any order is monotone
-        return None
-    ranks = numbers.rank(pct=True).to_numpy(dtype=np.float64)
-    ranks = np.where(np.isnan(ranks), 0.5, ranks)
-    counts = np.bincount(codes, minlength=len(labels)).astype(np.float64)
-    sums = np.zeros((len(labels), ranks.shape[1]))
-    np.add.at(sums, codes, ranks)
-    means = sums / counts[:, None]
-    total = ranks.var(axis=0)
-    between = (counts[:, None] * (means - ranks.mean(axis=0)) ** 2).sum(axis=0) / len(ranks)
-    ratio = np.divide(between, total, out=np.zeros_like(between), where=total > 0)
-    best = int(np.argmax(ratio))
-    if ratio[best] < MIN_CORRELATION_RATIO:
-        return None
-    return [labels[i] for i in np.argsort(means[:, best], kind="stable")]
+    """`DependenceOrder(numbers).order(categories)` for a single column."""
+    return DependenceOrder(numbers, seed).order(categories)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from synth_assets.metadata import TableMetadata
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
-from synth_assets.processing.category_order import dependence_order
+from synth_assets.processing.category_order import DependenceOrder
 from synth_assets.processing.ids import IdGenerator
 from synth_assets.processing.pii import PIIGenerator
 
@@ -121,9 +121,11 @@ class TableProcessor:
 
     def _order_categories(self, data: pd.DataFrame, numbers: pd.DataFrame) -> None:
         """Lay out each category column's intervals so its link to the numbers is monotone."""
+        orderer = None
         for name, transformer in self._transformers.items():
             if hasattr(transformer, "reorder"):
-                order = dependence_order(self._prepare_column(name, data[name]), numbers)
+                orderer = orderer or DependenceOrder(numbers)
+                order = orderer.order(self._prepare_column(name, data[name]))
                 if order is not None:
                     transformer.reorder(order)
 
