@@ -43,6 +43,16 @@ def _check_positive_float(name: str, value, allow_zero: bool = False) -> float:
     return float(value)
 
 
+def _ctgan_class(name: str):
+    try:
+        import ctgan
+    except ImportError as error:
+        raise ImportError(
+            f"{name}-based synthesizers need the `ctgan` package: pip install 'synth_assets[ctgan]'."
+        ) from error
+    return getattr(ctgan, name)
+
+
 class _NeuralSynthesizer(SingleTableSynthesizer):
     _categorical_encoding = "label"
 
@@ -155,9 +165,7 @@ class CTGANSynthesizer(_NeuralSynthesizer):
             raise ValueError(f"`batch_size` ({self.batch_size}) must be a multiple of `pac` ({self.pac}).")
 
     def _make_model(self):
-        from ctgan import CTGAN
-
-        return CTGAN(**self._model_kwargs())
+        return _ctgan_class("CTGAN")(**self._model_kwargs())
 
     @staticmethod
     def _loss_frame(loss: pd.DataFrame) -> pd.DataFrame:
@@ -201,9 +209,7 @@ class TVAESynthesizer(_NeuralSynthesizer):
         self.loss_factor = _check_positive_float("loss_factor", loss_factor)
 
     def _make_model(self):
-        from ctgan import TVAE
-
-        return TVAE(**self._model_kwargs())
+        return _ctgan_class("TVAE")(**self._model_kwargs())
 
     @staticmethod
     def _loss_frame(loss: pd.DataFrame) -> pd.DataFrame:
