@@ -144,3 +144,12 @@ def test_pii_leaks_detects_planted_values():
     assert pii_leaks(real, synthetic, meta) == {'name': 2, 'phone': 1}
     assert pii_leaks(real, synthetic.assign(name='zz', phone='0'), _MetaObject(meta)) == {
         'name': 0, 'phone': 0}
+
+
+def test_pii_sdtype_marked_not_pii_is_not_checked_for_leaks():
+    from synth_assets.evaluation import pii_leaks
+
+    real = pd.DataFrame({"country": ["France", "Chad"], "email": ["a@x.org", "b@x.org"]})
+    synthetic = pd.DataFrame({"country": ["Chad", "Chad"], "email": ["a@x.org", "z@y.org"]})
+    metadata = {"columns": {"country": {"sdtype": "country", "pii": False}, "email": {"sdtype": "email", "pii": True}}}
+    assert pii_leaks(real, synthetic, metadata) == {"email": 1}

@@ -32,8 +32,10 @@ from dagster import (
     Config,
     DailyPartitionsDefinition,
     Definitions,
+    Failure,
     Output,
     asset,
+    check_dagster_type,
     multi_asset,
 )
 from pydantic import Field
@@ -570,6 +572,9 @@ class _Builder:
                     group_entries = ui_metadata.multi_table_entries(real, tables, spec.metadata)
                 except Exception as error:  # scores are informative; a failure must not lose the sample
                     context.log.warning(f"Multi-table evaluation failed: {error}")
+            # Every table is built and type-checked before the first is written: the tables
+            # reference each other, so a failure must leave all the previous ones in place.
+            outputs = []
             for table in spec.table_names:
                 frame = tables[table]
                 table_metadata = spec.metadata.get_table_metadata(table)
@@ -582,11 +587,13 @@ class _Builder:
                 }
                 if real is not None:
                     metadata.update(_evaluation_metadata(context, spec, table, real[table], frame, seed))
-                yield Output(
-                    attach_profile(frame, stored_profile(synthesizer, table)),
-                    output_name=table,
-                    metadata=metadata,
-                )
+                value = attach_profile(frame, stored_profile(synthesizer, table))
+                check = check_dagster_type(table_dagster_type(table, table_metadata, role="synthetic"), value)
+                if not check.success:
+                    raise Failure(f"Synthetic table '{table}' fails its type check, so no table of "
+                                  f"'{spec.name}' was written: {check.description}")
+                outputs.append(Output(value, output_name=table, metadata=metadata))
+            yield from outputs
 
         return _sample_group
 

@@ -67,8 +67,9 @@ def real_halves_copy_share(real, seed=0, columns=None):
 def pii_leaks(real, synthetic, metadata):
     """{PII column: number of distinct real values that appear in the synthetic column}.
 
-    PII columns: ``'pii': True`` or an sdtype outside numerical/categorical/boolean/
-    datetime/id (ordinal). Values are compared by their string form.
+    PII columns: ``'pii': True``, or an sdtype outside numerical/categorical/boolean/
+    datetime/id (ordinal) not marked ``'pii': False`` (that one is modelled from the real
+    values). Values are compared by their string form.
     """
     table = _table_metadata_dict(metadata)
     columns = _pii_columns(table['columns'])

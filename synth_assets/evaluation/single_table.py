@@ -99,9 +99,11 @@ def _key_columns(table):
 
 
 def _pii_columns(columns_meta):
+    """Columns generated as fake PII: a PII sdtype, unless marked `pii: False` (then SDV and we
+    model it from the real values, so its values are expected to recur)."""
     return [
         c for c, m in columns_meta.items()
-        if m.get('pii') is True or m['sdtype'] not in NON_PII_SDTYPES
+        if m.get('pii') is True or (m['sdtype'] not in NON_PII_SDTYPES and m.get('pii', True))
     ]
 
 
