@@ -113,6 +113,21 @@ def test_sensor_refits_only_the_table_whose_file_content_changed(file_specs):
     assert replay.run_requests[0].run_key == request.run_key
 
 
+def test_sensor_refits_when_content_returns_to_an_earlier_version(file_specs):
+    specs, paths = file_specs
+    sensor = next(s for s in build_synthetic_assets(specs).sensors if s.name == A.SOURCE_SENSOR_NAME)
+    instance = dg.DagsterInstance.ephemeral()
+    _, cursor = _tick(sensor, None, instance)
+    original, changed = paths["alpha"].read_bytes(), _table(9).to_csv(index=False).encode()
+    keys = []
+    for content in (changed, original, changed):  # A -> B -> A -> B
+        paths["alpha"].write_bytes(content)
+        result, cursor = _tick(sensor, cursor, instance)
+        assert len(result.run_requests) == 1
+        keys.append(result.run_requests[0].run_key)
+    assert len(set(keys)) == 3  # Dagster would drop a repeated run key
+
+
 def test_sensor_survives_a_missing_file_and_can_refit_on_first_tick(file_specs):
     specs, paths = file_specs
     sensor = A.build_source_sensor(specs, initial_refit=True)

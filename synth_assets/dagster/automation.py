@@ -262,8 +262,8 @@ def build_source_sensor(specs, synthetic_assets=None, *, name: str = SOURCE_SENS
     Cursor: ``{"<spec>/<table>": {"fingerprint": "sha256:...", "stamp": [size, mtime]}}``.
     The first tick records the fingerprints (and requests a refit only with
     ``initial_refit=True``); later ticks request, per spec, one run of
-    ``refit_selection(spec, changed tables)`` with run key ``<spec>:<fingerprints>`` (so a
-    replayed tick never launches twice) and record an observation of ``source/<table>`` carrying
+    ``refit_selection(spec, changed tables)`` with run key ``<spec>:<fingerprints + change
+    counts>`` (so a replayed tick never launches twice, yet A -> B -> A -> B refits each time) and record an observation of ``source/<table>`` carrying
     the new data version. GPU specs' runs get the GPU run tags (K8sRunLauncher).
     """
     entries = file_sources(specs)
@@ -285,16 +285,20 @@ def build_source_sensor(specs, synthetic_assets=None, *, name: str = SOURCE_SENS
             except (OSError, ValueError) as error:  # missing / unreadable: keep the old state
                 errors.append(f'{table}: {error}')
                 continue
-            new_cursor[entry_id] = current
             if previous and previous.get('fingerprint') == current['fingerprint']:
+                new_cursor[entry_id] = {**current, 'changes': previous.get('changes', 0)}
                 continue
+            # Counting changes keeps run keys unique when content returns to an earlier version
+            # (A -> B -> A -> B); Dagster launches a run key only once per sensor.
+            current = {**current, 'changes': (previous or {}).get('changes', 0) + 1}
+            new_cursor[entry_id] = current
             events.append(AssetObservation(
                 asset_key=source_asset_key(table),
                 tags={DATA_VERSION_TAG: current['fingerprint']},
                 metadata={'path': source.path, 'fingerprint': current['fingerprint']},
             ))
             if previous is not None or initial_refit:
-                changed.setdefault(spec.name, (spec, {}))[1][table] = current['fingerprint']
+                changed.setdefault(spec.name, (spec, {}))[1][table] = f"{current['fingerprint']}#{current['changes']}"
         run_requests = []
         for spec_name, (spec, tables) in changed.items():
             selection = refit_selection(spec, tables, synthetic_assets, translator)
