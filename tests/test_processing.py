@@ -349,3 +349,14 @@ def test_fitted_processor_holds_no_real_pii():
     assert not set(synthetic["email"]) & set(emails)
     assert synthetic["phone"].map(lambda v: bool(_FR_PHONE.match(v))).all()
     assert synthetic["v"].tolist() == list(range(50))
+
+
+def test_regex_ids_never_reuse_real_ids():
+    from synth_assets.processing import IdGenerator
+
+    real = pd.Series([f"ID_{i:03d}" for i in range(0, 100, 2)])  # even numbers taken
+    generator = IdGenerator(regex_format="ID_[0-9]{3}").fit(real)
+    first, later = generator.generate(30), generator.generate(10, start=30)
+    assert not first.isin(real).any() and not later.isin(real).any()
+    assert first.str.fullmatch(r"ID_\d{3}").all()
+    assert not set(first) & set(later) and first.is_unique

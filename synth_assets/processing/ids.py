@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -20,12 +21,16 @@ class IdGenerator:
         self._prefix = ""
         self._width = 0
         self._offset = 0
+        # Regex ids: salted hashes of the real ids, so none is reused and no real id is stored.
+        self._hash_key = os.urandom(8).hex()
+        self._real_hashes = np.empty(0, dtype=np.uint64)
 
     def fit(self, values: pd.Series) -> "IdGenerator":
         self._dtype = values.dtype
         non_null = values.dropna()
         if self.regex_format is not None:
             self._kind = "regex"
+            self._real_hashes = np.unique(self._hash(non_null))
         elif pd.api.types.is_numeric_dtype(values):
             self._kind = "int"
             # Synthetic ids start past the real ones, so none can be mistaken for a real entity.
@@ -65,12 +70,21 @@ class IdGenerator:
                 return numbers.astype(self._dtype)
         return values
 
+    def _hash(self, values: pd.Series) -> np.ndarray:
+        return pd.util.hash_pandas_object(values.astype(str), index=False, hash_key=self._hash_key).to_numpy()
+
     def _generate_regex(self, num_rows: int, start: int, seed) -> pd.Series:
+        """The pattern's values in order, real ids skipped; `start` skips earlier draws."""
         from rdt.transformers import RegexGenerator
 
         generator = RegexGenerator(regex_format=self.regex_format, cardinality_rule="unique")
-        frame = pd.DataFrame({"id": ["x"]})
-        generator.fit(frame, "id")
-        if start:
-            generator.reverse_transform(pd.DataFrame(index=range(start)))
-        return generator.reverse_transform(pd.DataFrame(index=range(num_rows)))["id"].reset_index(drop=True)
+        generator.fit(pd.DataFrame({"id": ["x"]}), "id")
+        wanted = start + num_rows + len(self._real_hashes)
+        values = generator.reverse_transform(pd.DataFrame(index=range(wanted)))["id"]
+        values = values[~values.duplicated() & ~np.isin(self._hash(values), self._real_hashes)]
+        if len(values) < start + num_rows:
+            raise ValueError(
+                f"regex_format {self.regex_format!r} has too few values for {num_rows} new ids beside "
+                f"the {len(self._real_hashes)} real ones; widen the pattern."
+            )
+        return values.iloc[start : start + num_rows].reset_index(drop=True)
