@@ -3,7 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from synth_assets.processing.category_order import dependence_order
+from synth_assets.processing.category_order import DependenceOrder
+
+
+def dependence_order(categories, numbers):
+    return DependenceOrder(numbers).order(categories)
 
 
 def test_orders_by_mean_rank_of_the_best_explained_number():

@@ -336,7 +336,8 @@ def _gpu_kwargs(spec: SynthesizerSpec, table: Optional[str]) -> dict:
     return {"pool": GPU_POOL, "op_tags": (spec.gpu_config or GpuConfig()).op_tags()}
 
 
-def _partitions(spec: SynthesizerSpec):
+def partitions_def(spec: SynthesizerSpec):
+    """The synthetic assets' partitions: daily when the spec asks for them."""
     if spec.sample.partitions == "daily":
         return DailyPartitionsDefinition(start_date=spec.sample.partitions_start_date)
     return None
@@ -423,7 +424,7 @@ class _Builder:
             deps=None if evaluate else [real_key],
             io_manager_key=self.io_manager_key,
             dagster_type=table_dagster_type(table, table_metadata, role="synthetic"),
-            partitions_def=_partitions(spec),
+            partitions_def=partitions_def(spec),
         )
         def _sample(context: AssetExecutionContext, config: SampleConfig, synthesizer, **inputs):
             from synth_assets.dagster import ui_metadata
@@ -549,7 +550,7 @@ class _Builder:
             outs=outs,
             ins=ins,
             deps=deps or None,
-            partitions_def=_partitions(spec),
+            partitions_def=partitions_def(spec),
             can_subset=False,
         )
         def _sample_group(context: AssetExecutionContext, config: SampleConfig, synthesizer, **real_inputs):

@@ -45,10 +45,10 @@ from dagster import (
 )
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
+from synth_assets.dagster.assets import SEED_TAG
 from synth_assets.dagster.specs import AssetSource, FileSource
 
 ROLE_TAG = 'synth_assets/role'  # set by the translator on every asset the factory builds
-SEED_TAG = 'synth_assets/seed'  # the seed a refresh run samples with (informational)
 REFIT_TAG = 'synth_assets/refit'  # tables whose source change triggered the run
 GPU_RUN_TAG = 'synth_assets/gpu'  # 'true' on runs whose pod needs a GPU (run-queue limits)
 SOURCE_SENSOR_NAME = 'synthetic_source_sensor'

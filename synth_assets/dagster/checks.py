@@ -406,19 +406,13 @@ def _result(outcome_fn, severity):
                             metadata=_metadata_values(outcome.metadata))
 
 
-def _partitions_def(spec):
+def _partition_kwargs(spec) -> dict:
     """The synthetic asset's partitions (as the factory builds them), so a check reads one
     partition of a daily-partitioned table."""
-    if spec.sample.partitions == 'daily':
-        from dagster import DailyPartitionsDefinition
+    from synth_assets.dagster.assets import partitions_def
 
-        return DailyPartitionsDefinition(start_date=spec.sample.partitions_start_date)
-    return None
-
-
-def _partition_kwargs(spec) -> dict:
-    partitions_def = _partitions_def(spec)
-    return {'partitions_def': partitions_def} if partitions_def is not None else {}
+    partitions = partitions_def(spec)
+    return {'partitions_def': partitions} if partitions is not None else {}
 
 
 @contextlib.contextmanager

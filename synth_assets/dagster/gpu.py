@@ -52,12 +52,3 @@ class GpuConfig(BaseModel):
     def run_tags(self) -> dict:
         """Tags for a run whose whole pod needs the GPU (k8s run launcher, in-process executor)."""
         return {K8S_CONFIG_TAG: self._k8s_config()}
-
-
-def available_device(prefer_gpu: bool = True) -> str:
-    """'cuda' when asked for and torch sees a device, else 'cpu' (imports torch: call in a step)."""
-    if not prefer_gpu:
-        return "cpu"
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -15,8 +15,12 @@ from synth_assets.dagster.gpu import GpuConfig
 from synth_assets.metadata import Metadata
 
 SYNTHESIZERS = ("GaussianCopulaSynthesizer", "PARSynthesizer", "IndependentSynthesizer")
-TABLE_SYNTHESIZERS = ("GaussianCopulaSynthesizer", "CTGANSynthesizer", "TVAESynthesizer", "CopulaGANSynthesizer")
-DISTRIBUTIONS = ("empirical", "norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde", "laplace", "student_t")
+from synth_assets.multi_table import independent as _independent
+from synth_assets.single_table import marginals as _marginals
+
+# The core's own lists (cheap imports: neither loads torch), so the config cannot drift from them.
+TABLE_SYNTHESIZERS = tuple(_independent.TABLE_SYNTHESIZERS)
+DISTRIBUTIONS = _marginals.DISTRIBUTIONS
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -56,7 +56,3 @@ class DependenceOrder:
             return None
         return [labels[i] for i in np.argsort(means[:, best], kind="stable")]
 
-
-def dependence_order(categories: pd.Series, numbers: pd.DataFrame, seed: int = 0) -> list | None:
-    """`DependenceOrder(numbers).order(categories)` for a single column."""
-    return DependenceOrder(numbers, seed).order(categories)

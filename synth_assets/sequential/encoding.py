@@ -80,14 +80,6 @@ def first_step_mask(seq_lengths: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _step_index(seq_lengths: np.ndarray) -> np.ndarray:
-    """Position of every row inside its sequence (0..L-1)."""
-    lengths = np.asarray(seq_lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.arange(total, dtype=np.int64) - starts
-
-
 class QuantileBinner:
     """Fitted 1-D discretizer: quantile bins, exact point masses, uniform decoding within a bin.
 
