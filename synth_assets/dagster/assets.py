@@ -257,8 +257,8 @@ def fit_on_training_rows(context, spec: SynthesizerSpec, table: str, real, fit, 
     context.log.info(f"Fitting {what} on {len(training)} rows of '{table}'.")
     started = time.perf_counter()
     model = fit(training)
-    model.exclude_real_values(real)
     seconds = time.perf_counter() - started
+    model.exclude_real_values(real)
     table_metadata = spec.metadata.get_table_metadata(table)
     profile = profile_table(real, table_metadata, spec.enforces_min_max(table))
     if sequences:

@@ -252,8 +252,7 @@ class IndependentSynthesizer:
         started = time.perf_counter()
         if not isinstance(data, dict):
             raise TypeError(f"`data` must be a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
-        self.metadata.validate_keys(data)
-        self.metadata.validate_data(data)
+        self.metadata.validate_data(data)  # keys and foreign keys included
         cardinality = Cardinality.learn(self.metadata, data, validate=False)
         order = sorted(self.metadata.tables, key=lambda t: -len(data[t]))  # big tables first
         workers = self._workers(len(order))
