@@ -281,6 +281,27 @@ def test_group_scale_config_resamples_without_refit(group):
     assert _sha(model) == digest
 
 
+def test_group_sample_that_fails_writes_no_table(group, monkeypatch):
+    from synth_assets.multi_table import IndependentSynthesizer
+
+    built, store, _ = group
+    paths = [store / "synthetic" / "customers.parquet", store / "synthetic" / "orders.parquet"]
+    before = [_sha(p) for p in paths]
+    original = IndependentSynthesizer.sample
+
+    def sample_with_a_bad_child(self, *args, **kwargs):
+        tables = original(self, *args, **kwargs)
+        tables["orders"].loc[0, "channel"] = "telepathy"  # not a real category: the type check fails
+        return tables
+
+    monkeypatch.setattr(IndependentSynthesizer, "sample", sample_with_a_bad_child)
+    run = _run(built, store, selection=["synthetic/customers", "synthetic/orders"],
+               run_config={"ops": {"sample_shop": {"config": {"seed": 123}}}})  # a new sample
+    assert not run.success
+    # customers comes first and is fine, yet it was not written: the two tables stay consistent
+    assert [_sha(p) for p in paths] == before
+
+
 # -- specs -----------------------------------------------------------------------------------------------
 def _pii_spec(**overrides):
     values = dict(
