@@ -278,3 +278,46 @@ def test_bad_parameters():
         model.sample(np.zeros((10, 2)), lengths)
     with pytest.raises(ValueError, match='lengths'):
         model.sample(ctx[:2], [3, 0])
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+def test_progress_callback_reports_every_epoch_with_loss_val_loss_and_eta():
+    steps_df, lengths, specs, ctx = _trend_data(n=40)
+    reports = []
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=5, batch_size=16, seed=0,
+                    validation_split=0.25, progress_callback=lambda **kw: reports.append(kw),
+                    **FAST)
+    assert [r['completed'] for r in reports] == [1, 2, 3, 4, 5]
+    assert all(r['total'] == 5 for r in reports)
+    for report, row in zip(reports, model.loss_history):
+        message = report['message']
+        assert message['stage'] == 'fit' and message['epoch'] == row['epoch']
+        assert message['loss'] == pytest.approx(row['loss'])
+        assert message['val_loss'] == pytest.approx(row['val_loss'])
+        assert np.isfinite(message['val_loss'])
+        assert message['eta_seconds'] >= 0
+    assert reports[-1]['message']['eta_seconds'] == 0
+
+
+def test_progress_without_validation_has_no_val_loss_and_early_stop_is_reported():
+    steps_df, lengths, specs, ctx = _trend_data(n=40)
+    reports = []
+    fit_par(steps_df, lengths, specs, ctx, epochs=2, batch_size=16, seed=0, **FAST,
+            progress_callback=lambda **kw: reports.append(kw))
+    assert [set(r['message']) for r in reports] == [{'stage', 'epoch', 'loss', 'eta_seconds'}] * 2
+    reports.clear()
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=200, batch_size=16, seed=0, **FAST,
+                    learning_rate=0.2, validation_split=0.25, early_stopping_patience=1,
+                    progress_callback=lambda **kw: reports.append(kw))
+    stopped = len(model.loss_history)
+    assert stopped < 200
+    assert reports[-1]['message']['stopped_early'] is True
+    assert reports[-1]['total'] == reports[-1]['completed'] == stopped
+    assert reports[-1]['message']['best_epoch'] == model.best_epoch
+
+
+def test_progress_callback_must_be_callable_and_is_checked_before_fitting():
+    steps_df, lengths, specs, ctx = _trend_data(n=8)
+    with pytest.raises(TypeError, match='progress_callback'):
+        fit_par(steps_df, lengths, specs, ctx, epochs=1, progress_callback='log', **FAST)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from synth_assets.metadata import Metadata, MetadataError, TableMetadata
 from synth_assets.processing import IdGenerator, TableProcessor
+from synth_assets.progress import check_progress_callback
 from synth_assets.single_table.base import (
     BaseSynthesizer,
     check_bool,
@@ -159,10 +160,16 @@ class PARSynthesizer(BaseSynthesizer):
         return self._index_processor.transform(values.to_frame())[self.table_metadata.sequence_index].to_numpy()
 
     # -- fit ---------------------------------------------------------------------------------------
-    def fit(self, data) -> None:
-        """Learn from `data`; refitting starts from scratch."""
+    def fit(self, data, progress_callback=None) -> None:
+        """Learn from `data`; refitting starts from scratch.
+
+        `progress_callback` (see `synth_assets.progress`) gets one report per epoch: epoch, loss,
+        validation loss (with a validation split) and ETA; `verbose=True` shows the same reports
+        as a tqdm bar.
+        """
         from synth_assets.sequential.par_model import fit_par
 
+        check_progress_callback(progress_callback)
         data = single_table_data(data, self.table_name)
         self._validate_sequences(data)
         started = time.perf_counter()
@@ -237,6 +244,7 @@ class PARSynthesizer(BaseSynthesizer):
             seed=self.seed,
             device=self.device,
             verbose=self.verbose,
+            progress_callback=progress_callback,
         )
         self._max_length = int(lengths.max())
         self._columns = list(table.columns)

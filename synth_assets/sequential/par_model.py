@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from synth_assets.progress import TqdmProgress, check_progress_callback
 from synth_assets.sequential.encoding import StepEncoder, normalize_specs
 
 __all__ = ['FittedPAR', 'fit_par', 'resolve_device', 'DEFAULTS']
@@ -329,7 +330,7 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
             batch_size=None, learning_rate=1e-2, hidden_size=64, embedding_dim=8, head_size=16,
             weight_decay=0.0, validation_split=0.0, early_stopping_patience=None, seed=None,
             device='cpu', verbose=False, encoder_params=None, head_skip='levels',
-            num_threads=None) -> 'FittedPAR':
+            num_threads=None, progress_callback=None) -> 'FittedPAR':
     """Fit the PAR network.
 
     Args:
@@ -348,12 +349,17 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
             restore the best weights (needs ``validation_split > 0``).
         seed: makes the fit reproducible (on the same device and torch version).
         device: 'cpu' or 'cuda'.
-        verbose: show a tqdm progress bar over epochs with the loss.
+        verbose: show a tqdm progress bar over epochs with the loss (``TqdmProgress``: the
+            same reports as ``progress_callback`` gets).
         encoder_params: keyword arguments for ``encoding.StepEncoder``.
         head_skip: which part of the GRU input the slot heads also see directly: 'levels'
             (continuous levels, position and context; default), 'full' or 'none'.
         num_threads: torch CPU threads during the fit (None: 1 for small batches, at most half
             the cores otherwise).
+        progress_callback: called after every epoch as ``cb(total=epochs, completed=epoch,
+            message={'stage': 'fit', 'epoch', 'loss', 'val_loss', 'eta_seconds'})`` (see
+            ``synth_assets.progress``); ``val_loss`` only with a validation split. The ETA
+            assumes every remaining epoch runs (early stopping may end sooner).
 
     Returns:
         FittedPAR with ``loss_history`` (list of dicts epoch, loss, val_loss; losses are mean
@@ -387,6 +393,7 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
         raise ValueError(f"head_skip must be 'levels', 'full' or 'none', got {head_skip!r}")
     dev = resolve_device(device)
     ctx = _check_context(context, len(lengths))
+    report = _progress(progress_callback, verbose)
 
     encoder = StepEncoder(specs, **(encoder_params or {})).fit(steps, lengths)
     tokens, levels = encoder.encode(steps, lengths)
@@ -448,9 +455,12 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
 
     if num_threads is None:
         num_threads = _auto_threads(bs * max_len * len(layout['slot_vocab']), dev)
-    with _threads(num_threads):
-        net, history, best = _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs,
-                                    epochs, early_stopping_patience, rng, verbose, dev)
+    try:
+        with _threads(num_threads):
+            net, history, best = _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx,
+                                        bs, epochs, early_stopping_patience, rng, report, dev)
+    finally:
+        report.close()
     fit_seconds = time.perf_counter() - start_time
     params = dict(epochs=epochs, batch_size=bs, learning_rate=learning_rate,
                   hidden_size=hidden_size, embedding_dim=embedding_dim, head_size=head_size,
@@ -463,18 +473,13 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
 
 
 def _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs, epochs,
-           early_stopping_patience, rng, verbose, dev):
+           early_stopping_patience, rng, report, dev):
     n_val = len(val_idx)
     history = []
     best = (math.inf, None, -1)
-    bar = None
-    epoch_iter = range(1, epochs + 1)
-    if verbose:
-        from tqdm.auto import tqdm
-        bar = tqdm(epoch_iter, desc='PAR fit', unit='epoch')
-        epoch_iter = bar
+    started = time.perf_counter()
     net.train()
-    for epoch in epoch_iter:
+    for epoch in range(1, epochs + 1):
         perm = train_idx[rng.permutation(len(train_idx))]
         total, rows = torch.zeros((), device=dev), 0
         for start in range(0, len(perm), bs):
@@ -489,22 +494,41 @@ def _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs, epochs,
         train_loss = float(total) / max(rows, 1)
         val_loss = evaluate(val_idx) if n_val else float('nan')
         history.append({'epoch': epoch, 'loss': train_loss, 'val_loss': val_loss})
-        if bar is not None:
-            post = {'loss': f'{train_loss:.3f}'}
-            if n_val:
-                post['val_loss'] = f'{val_loss:.3f}'
-            bar.set_postfix(post)
+        message = {'stage': 'fit', 'epoch': epoch, 'loss': train_loss}
+        if n_val:
+            message['val_loss'] = val_loss
+        elapsed = time.perf_counter() - started
+        message['eta_seconds'] = elapsed / epoch * (epochs - epoch)
+        report(total=epochs, completed=epoch, message=message)
         if n_val:
             if val_loss < best[0]:
                 best = (val_loss, copy.deepcopy(net.state_dict()), epoch)
             elif (early_stopping_patience is not None
                   and epoch - best[2] >= early_stopping_patience):
+                report(total=epoch, completed=epoch, message={
+                    'stage': 'fit', 'epoch': epoch, 'best_epoch': best[2], 'eta_seconds': 0.0,
+                    'stopped_early': True})
                 break
-    if bar is not None:
-        bar.close()
     if n_val and best[1] is not None:
         net.load_state_dict(best[1])
     return net, history, best
+
+
+class _progress:
+    """The caller's progress callback plus, with verbose, a tqdm bar showing the same reports."""
+
+    def __init__(self, progress_callback, verbose):
+        self.callback = check_progress_callback(progress_callback)
+        self.bar = TqdmProgress(desc='PAR fit', unit='epoch') if verbose else None
+
+    def __call__(self, **report):
+        if self.bar is not None:
+            self.bar(**report)
+        self.callback(**report)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
 
 
 class FittedPAR:
