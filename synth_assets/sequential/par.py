@@ -20,6 +20,8 @@ from synth_assets.progress import check_progress_callback
 from synth_assets.single_table.base import (
     BaseSynthesizer,
     check_bool,
+    check_finite_float,
+    check_learning_rate,
     check_positive_int,
     check_random_state,
     single_table_data,
@@ -100,12 +102,8 @@ class PARSynthesizer(BaseSynthesizer):
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         self.batch_size = batch_size
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-            raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}.")
-        self.learning_rate = float(learning_rate)
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
-            raise ValueError(f"`validation_split` must be a number in [0, 1), got {validation_split!r}.")
-        self.validation_split = float(validation_split)
+        self.learning_rate = check_learning_rate("learning_rate", learning_rate)
+        self.validation_split = check_finite_float("validation_split", validation_split, 0.0, 1.0, high_open=True)
         if early_stopping_patience is not None:
             early_stopping_patience = check_positive_int("early_stopping_patience", early_stopping_patience)
             if self.validation_split == 0:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synth_assets.errors import SynthesizerInputError
 from synth_assets.metadata import Metadata
+
+# Adam-style optimisers diverge long before a step size of 1 (1e3 trains to losses of 1e10),
+# so learning rates outside (0, 1] are refused rather than trained.
+LEARNING_RATE_RANGE = (0.0, 1.0)
 
 
 def check_bool(name: str, value) -> bool:
@@ -32,6 +37,30 @@ def check_positive_int(name: str, value, allow_zero: bool = False) -> int:
         bound = "a non-negative" if allow_zero else "a positive"
         raise ValueError(f"`{name}` must be {bound} integer, got {value!r}.")
     return int(value)
+
+
+def check_finite_float(name: str, value, low=None, high=None, *, low_open=False, high_open=False) -> float:
+    """`value` as a float, refused unless it is a finite real number within [low, high].
+
+    `low_open` / `high_open` exclude that bound; `None` leaves a side unbounded. The one check every
+    synthesizer uses for float parameters, so nan/inf never reach training.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise SynthesizerInputError(f"`{name}` must be a number, got {value!r}.")
+    value = float(value)
+    too_low = low is not None and (value < low or (low_open and value == low))
+    too_high = high is not None and (value > high or (high_open and value == high))
+    if not np.isfinite(value) or too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        bounds = f"{left}{-np.inf if low is None else low:g}, {np.inf if high is None else high:g}{right}"
+        raise SynthesizerInputError(f"`{name}` must be a finite number in {bounds}, got {value!r}.")
+    return value
+
+
+def check_learning_rate(name: str, value) -> float:
+    low, high = LEARNING_RATE_RANGE
+    return check_finite_float(name, value, low, high, low_open=True)
 
 
 def check_random_state(random_state, name: str = "random_state"):

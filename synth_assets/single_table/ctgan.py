@@ -16,13 +16,22 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.processing import TableProcessor
-from synth_assets.single_table.base import SingleTableSynthesizer, check_bool, check_positive_int
+from synth_assets.single_table.base import (
+    SingleTableSynthesizer,
+    check_bool,
+    check_finite_float,
+    check_learning_rate,
+    check_positive_int,
+)
 
 # `ctgan` swaps the process-wide numpy/torch RNG states around fit and sample, so two models must
 # not run at once in one process (threads would corrupt each other's seeds). torch already uses
 # every core for one model, so serialising costs little.
 _TORCH_LOCK = threading.Lock()
 _FIT_SEED = 0  # fits are deterministic: same data and parameters -> same model
+# Weight decay (L2) above 1 outweighs the loss itself; a reconstruction weight above 1000 drowns the KL term.
+MAX_WEIGHT_DECAY = 1.0
+MAX_LOSS_FACTOR = 1000.0
 
 
 def _check_dims(name: str, value) -> tuple:
@@ -33,14 +42,6 @@ def _check_dims(name: str, value) -> tuple:
     ):
         raise ValueError(f"`{name}` must be a tuple of positive layer sizes such as (256, 256), got {value!r}.")
     return tuple(int(v) for v in value)
-
-
-def _check_positive_float(name: str, value, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-        raise ValueError(f"`{name}` must be a number, got {value!r}.")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"`{name}` must be {'non-negative' if allow_zero else 'positive'}, got {value!r}.")
-    return float(value)
 
 
 def _ctgan_class(name: str):
@@ -154,10 +155,10 @@ class CTGANSynthesizer(_NeuralSynthesizer):
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         self.generator_dim = _check_dims("generator_dim", generator_dim)
         self.discriminator_dim = _check_dims("discriminator_dim", discriminator_dim)
-        self.generator_lr = _check_positive_float("generator_lr", generator_lr)
-        self.generator_decay = _check_positive_float("generator_decay", generator_decay, allow_zero=True)
-        self.discriminator_lr = _check_positive_float("discriminator_lr", discriminator_lr)
-        self.discriminator_decay = _check_positive_float("discriminator_decay", discriminator_decay, allow_zero=True)
+        self.generator_lr = check_learning_rate("generator_lr", generator_lr)
+        self.generator_decay = check_finite_float("generator_decay", generator_decay, 0.0, MAX_WEIGHT_DECAY)
+        self.discriminator_lr = check_learning_rate("discriminator_lr", discriminator_lr)
+        self.discriminator_decay = check_finite_float("discriminator_decay", discriminator_decay, 0.0, MAX_WEIGHT_DECAY)
         self.discriminator_steps = check_positive_int("discriminator_steps", discriminator_steps)
         self.log_frequency = check_bool("log_frequency", log_frequency)
         self.pac = check_positive_int("pac", pac)
@@ -205,8 +206,8 @@ class TVAESynthesizer(_NeuralSynthesizer):
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         self.compress_dims = _check_dims("compress_dims", compress_dims)
         self.decompress_dims = _check_dims("decompress_dims", decompress_dims)
-        self.l2scale = _check_positive_float("l2scale", l2scale, allow_zero=True)
-        self.loss_factor = _check_positive_float("loss_factor", loss_factor)
+        self.l2scale = check_finite_float("l2scale", l2scale, 0.0, MAX_WEIGHT_DECAY)
+        self.loss_factor = check_finite_float("loss_factor", loss_factor, 0.0, MAX_LOSS_FACTOR, low_open=True)
 
     def _make_model(self):
         return _ctgan_class("TVAE")(**self._model_kwargs())
