@@ -175,21 +175,14 @@ def _shared_io_managers(table_key: str, model_key: str, storage: Optional[str]) 
 def _detect_metadata(name: str, sources: dict) -> dict:
     from synth_assets.dagster.specs import FileSource
     from synth_assets.metadata import Metadata
+    from synth_assets.sources import read_table
 
     frames = {}
     for table, source in sources.items():
         if not isinstance(source, FileSource):
             raise ValueError(f"SynthesizerComponent '{name}': set `metadata` when a table "
                              f"('{table}') comes from an asset")
-        frames[table] = _read_file(source)
+        frames[table] = read_table(source.path, table, format=source.resolved_format,
+                                   read_kwargs=source.read_kwargs)
     return Metadata.detect_from_dataframes(frames).to_dict()
 
-
-def _read_file(source):
-    import fsspec
-    import pandas as pd
-
-    with fsspec.open(source.path, 'rb') as handle:
-        if source.resolved_format == 'csv':
-            return pd.read_csv(handle, **source.read_kwargs)
-        return pd.read_parquet(handle, **source.read_kwargs)

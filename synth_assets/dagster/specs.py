@@ -37,11 +37,11 @@ class _Model(BaseModel):
 
 # -- sources -----------------------------------------------------------------------------------
 class FileSource(_Model):
-    """A real table in a parquet or CSV file: a local path or any fsspec URL (``s3://``,
+    """A real table in a parquet, CSV or JSON file: a local path or any fsspec URL (``s3://``,
     ``zip://member::archive.zip``...). The loader asset keeps the metadata's columns, in order."""
 
     path: str
-    format: Optional[Literal["parquet", "csv"]] = None
+    format: Optional[Literal["parquet", "csv", "json"]] = None  # default: from the file name
     read_kwargs: dict[str, Any] = Field(default_factory=dict)
     query: Optional[str] = None  # a pandas DataFrame.query filter applied after reading
 
@@ -49,11 +49,9 @@ class FileSource(_Model):
     def resolved_format(self) -> str:
         if self.format:
             return self.format
-        lowered = self.path.split("::")[0].lower()
-        for suffix in (".csv", ".csv.gz", ".tsv"):
-            if lowered.endswith(suffix):
-                return "csv"
-        return "parquet"
+        from synth_assets.sources import infer_format
+
+        return infer_format(self.path)
 
 
 class AssetSource(_Model):
