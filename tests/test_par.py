@@ -231,8 +231,11 @@ def test_sample_sequential_columns_uses_given_context(fitted):
     synthetic = fitted.sample_sequential_columns(context, sequence_length=5)
     assert synthetic.groupby("entity").size().to_dict() == {"A": 5, "B": 5, "C": 5}
     assert synthetic.groupby("entity")["direction"].first().to_dict() == {"A": "up", "B": "up", "C": "down"}
-    with pytest.raises(ValueError, match="region"):
-        fitted.sample_sequential_columns(context.assign(region="north"))
+    # `region` is constant per entity, so it is context too and may be given.
+    north = fitted.sample_sequential_columns(context.assign(region="north"))
+    assert (north["region"] == "north").all()
+    with pytest.raises(ValueError, match="value"):
+        fitted.sample_sequential_columns(context.assign(value=1.0))
 
 
 def test_segment_size_cuts_training_sequences(trend_panel):

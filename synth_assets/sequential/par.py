@@ -3,7 +3,13 @@
 Per entity, one context row (context columns, sequence length, index start) is modelled by our
 GaussianCopulaSynthesizer; the steps (the other columns plus the index gaps) by the torch network
 in par_model.py, conditioned on that row. Columns constant within every training sequence are
-context even when not listed, so they stay constant in synthetic sequences.
+context even when not listed, so they stay constant in synthetic sequences; PII columns constant
+per sequence (a patient's name) are generated once per sequence for the same reason.
+
+`sample_sequential_columns` completes the context it is given by nearest matching on real
+sequences (context.py), so lengths, index starts and the other context values follow their real
+conditional distributions. With `enforce_min_max_values`, the sequence index stays within its
+real range (see `_fit_index_in_range`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from synth_assets.errors import SamplingError, SynthesizerInputError
 from synth_assets.metadata import Metadata, MetadataError, TableMetadata
 from synth_assets.processing import IdGenerator, TableProcessor
 from synth_assets.progress import check_progress_callback
@@ -26,6 +33,7 @@ from synth_assets.single_table.base import (
     check_random_state,
     single_table_data,
 )
+from synth_assets.sequential.context import ContextMatcher
 from synth_assets.single_table.gaussian_copula import GaussianCopulaSynthesizer
 
 LENGTH_COLUMN = "__sequence_length"
@@ -63,7 +71,7 @@ class PARSynthesizer(BaseSynthesizer):
         epochs=128,
         sample_size=1,
         cuda=_UNSET,
-        enable_gpu=True,
+        enable_gpu=_UNSET,
         verbose=False,
         batch_size=None,
         learning_rate=1e-2,
@@ -94,10 +102,7 @@ class PARSynthesizer(BaseSynthesizer):
         self.segment_size = segment_size
         self.epochs = check_positive_int("epochs", epochs)
         self.sample_size = check_positive_int("sample_size", sample_size)
-        if cuda is not _UNSET:
-            warnings.warn("`cuda` is deprecated; use `enable_gpu`.", FutureWarning, stacklevel=2)
-            enable_gpu = cuda
-        self.enable_gpu = check_bool("enable_gpu", enable_gpu)
+        self.enable_gpu = _gpu_flag(cuda, enable_gpu)
         self.verbose = check_bool("verbose", verbose)
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
@@ -159,7 +164,7 @@ class PARSynthesizer(BaseSynthesizer):
 
     # -- fit ---------------------------------------------------------------------------------------
     def fit(self, data, progress_callback=None) -> None:
-        """Learn from `data`; refitting starts from scratch.
+        """Learn from `data` (a DataFrame or {table_name: DataFrame}); refitting starts from scratch.
 
         `progress_callback` (see `synth_assets.progress`) gets one report per epoch: epoch, loss,
         validation loss (with a validation split) and ETA; `verbose=True` shows the same reports
@@ -177,42 +182,20 @@ class PARSynthesizer(BaseSynthesizer):
         self._key_generator = IdGenerator(regex_format=table.columns[key].get("regex_format")).fit(data[key])
 
         others = [c for c in table.columns if c not in (key, index) and c not in self.context_columns]
-        modelled = [c for c in others if not table.is_generated(c)]
-        self._context = self.context_columns + self._constant_columns(data, modelled)
+        # Constant within every sequence -> per-sequence context; PII too, so a patient keeps one name.
+        self._context = self.context_columns + self._constant_columns(data, others)
         step_columns = [c for c in others if c not in self._context]
-
-        codes, first_rows = pd.factorize(data[key], sort=False)[0], None
-        lengths = np.bincount(codes).astype(np.int64)
+        lengths = np.bincount(pd.factorize(data[key], sort=False)[0]).astype(np.int64)
         first_rows = np.r_[0, np.cumsum(lengths)[:-1]]
         context_frame = data.loc[first_rows, self._context].reset_index(drop=True)
         context_frame[LENGTH_COLUMN] = lengths
         context_meta = {c: table.columns[c] for c in self._context}
         context_meta[LENGTH_COLUMN] = {"sdtype": "numerical", "computer_representation": "Int64"}
-
         steps = data[step_columns].copy()
         step_meta = {c: table.columns[c] for c in step_columns}
         if index:
-            self._index_processor = TableProcessor(
-                table.select_columns([index]), self.table_name, enforce_min_max_values=False, enforce_rounding=self.enforce_rounding
-            ).fit(data[[index]])
-            index_values = self._index_values(data[index])
-            gaps = np.diff(index_values, prepend=np.nan)
-            gaps[first_rows] = 0.0
-            if (gaps < 0).any():  # cannot happen after sorting unless the index has duplicates handled oddly
-                raise ValueError(f"table '{self.table_name}', column '{index}': index values go backwards.")
-            steps[INDEX_GAP_COLUMN] = gaps
-            step_meta[INDEX_GAP_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
-            context_frame[INDEX_START_COLUMN] = index_values[first_rows]
-            context_meta[INDEX_START_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
-            self._gap_bounds = (float(gaps[gaps > 0].min()) if (gaps > 0).any() else 0.0, float(gaps.max()))
-
-        self._context_model = GaussianCopulaSynthesizer(
-            Metadata.load_from_dict({"columns": context_meta}),
-            enforce_min_max_values=True,
-            enforce_rounding=self.enforce_rounding,
-            locales=self.locales,
-        )
-        self._context_model.fit(context_frame)
+            self._fit_index(data, first_rows, (steps, step_meta), (context_frame, context_meta))
+        self._fit_context_model(context_frame, context_meta)
         context_features = self._context_features(context_frame, fit=True)
 
         self._step_processor = TableProcessor(
@@ -252,6 +235,39 @@ class PARSynthesizer(BaseSynthesizer):
         self._fitted = True
         self.reset_sampling()
 
+    def _fit_index(self, data: pd.DataFrame, first_rows: np.ndarray, step_part, context_part) -> None:
+        """Index gaps become a step column and index starts a context column (both numeric)."""
+        (steps, step_meta), (context_frame, context_meta) = step_part, context_part
+        table, index = self.table_metadata, self.table_metadata.sequence_index
+        self._index_processor = TableProcessor(
+            table.select_columns([index]), self.table_name, enforce_min_max_values=False, enforce_rounding=self.enforce_rounding
+        ).fit(data[[index]])
+        index_values = self._index_values(data[index])
+        gaps = np.diff(index_values, prepend=np.nan)
+        gaps[first_rows] = 0.0
+        if (gaps < 0).any():  # cannot happen after sorting unless the index has duplicates handled oddly
+            raise ValueError(f"table '{self.table_name}', column '{index}': index values go backwards.")
+        steps[INDEX_GAP_COLUMN] = gaps
+        step_meta[INDEX_GAP_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
+        context_frame[INDEX_START_COLUMN] = index_values[first_rows]
+        context_meta[INDEX_START_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
+        self._gap_bounds = (float(gaps[gaps > 0].min()) if (gaps > 0).any() else 0.0, float(gaps.max()))
+        self._index_range = (float(index_values.min()), float(index_values.max()))
+        self._index_labels = (str(data[index].min()), str(data[index].max()))
+
+    def _fit_context_model(self, context_frame: pd.DataFrame, context_meta: dict) -> None:
+        """A copula for new contexts (`sample`) and the real contexts, less ids and PII, for matching."""
+        self._context_model = GaussianCopulaSynthesizer(
+            Metadata.load_from_dict({"columns": context_meta}),
+            enforce_min_max_values=True,
+            enforce_rounding=self.enforce_rounding,
+            locales=self.locales,
+        )
+        self._context_model.fit(context_frame)
+        generated = [c for c in self._context if self.table_metadata.is_generated(c)]
+        numeric = [c for c, spec in context_meta.items() if spec["sdtype"] in ("numerical", "datetime")]
+        self._matcher = ContextMatcher(context_frame.drop(columns=generated), numeric, context_meta, self.table_name)
+
     def _context_features(self, context_frame: pd.DataFrame, fit: bool = False, seed=0) -> np.ndarray:
         """Standardized numeric context for the network (log length: lengths are skewed), encoded
         by the context model's own processor."""
@@ -277,34 +293,75 @@ class PARSynthesizer(BaseSynthesizer):
         """`num_sequences` new entities; each with `sequence_length` rows if given, else a learned length."""
         self._require_fitted()
         num_sequences = check_positive_int("num_sequences", num_sequences, allow_zero=True)
-        if sequence_length is not None:
-            sequence_length = check_positive_int("sequence_length", sequence_length)
+        sequence_length = self._check_sequence_length(sequence_length)
         self._context_model.set_random_state(self._next_seed())
         context_frame = self._context_model.sample(num_sequences)
         return self._sample_from_context(context_frame, sequence_length, keys=None)
 
+    def sample_sequences(self, num_sequences: int, sequence_length: int | None = None) -> dict:
+        """SDV 2.x's name for `sample`; like SDV 2.0 it returns {table_name: sequences}."""
+        return {self.table_name: self.sample(num_sequences, sequence_length)}
+
     def sample_sequential_columns(self, context_columns: pd.DataFrame, sequence_length: int | None = None) -> pd.DataFrame:
-        """Sequences for given context values (one row per sequence; may include the sequence key)."""
+        """Sequences for given context values: one row per sequence, any subset of the context columns
+        (listed or detected as constant per sequence), optionally the sequence key. What is not given
+        (other context values, length, index start) is drawn conditionally on what is."""
         self._require_fitted()
-        if not isinstance(context_columns, pd.DataFrame):
-            raise TypeError("`context_columns` must be a DataFrame with one row per sequence.")
+        given = self._check_given_context(context_columns)
+        sequence_length = self._check_sequence_length(sequence_length)
         key = self.table_metadata.sequence_key
-        unknown = [c for c in context_columns.columns if c not in self.context_columns and c != key]
-        if unknown:
-            raise ValueError(f"Columns {unknown} are not context columns of this synthesizer ({self.context_columns}).")
-        missing = [c for c in self.context_columns if c not in context_columns.columns]
-        if missing:
-            raise ValueError(f"`context_columns` is missing context columns {missing}.")
+        keys = given.pop(key) if key in given.columns else None
+        matched = given[[c for c in given.columns if c in self._matcher.columns]]
         if sequence_length is not None:
-            sequence_length = check_positive_int("sequence_length", sequence_length)
-        given = context_columns.reset_index(drop=True)
-        self._context_model.set_random_state(self._next_seed())
-        # Values not given (auto-detected context, length, index start) come from the context model.
-        context_frame = self._context_model.sample(len(given))
-        for column in self.context_columns:
+            matched = matched.assign(**{LENGTH_COLUMN: sequence_length})
+        if matched.shape[1] == 0:  # nothing to condition on: new contexts, as `sample` draws them
+            self._context_model.set_random_state(self._next_seed())
+            context_frame = self._context_model.sample(len(given))
+        else:
+            context_frame = self._matcher.sample(matched, np.random.default_rng(self._next_seed()))
+            generated = self._context_model._processor.generate_columns(len(given), seed=self._next_seed())
+            for column in generated.columns:
+                context_frame[column] = generated[column].to_numpy()
+        for column in given.columns:
             context_frame[column] = given[column].to_numpy()
-        keys = given[key] if key in given.columns else None
         return self._sample_from_context(context_frame, sequence_length, keys=keys)
+
+    def _check_given_context(self, context_columns) -> pd.DataFrame:
+        if not isinstance(context_columns, pd.DataFrame):
+            raise SynthesizerInputError(
+                f"`context_columns` must be a DataFrame with one row per sequence, got {type(context_columns).__name__}."
+            )
+        allowed = set(self._context) | {self.table_metadata.sequence_key}
+        unknown = [c for c in context_columns.columns if c not in allowed]
+        if unknown:
+            raise SynthesizerInputError(
+                f"table '{self.table_name}': columns {unknown} in `context_columns` are not context columns; "
+                f"the context columns are {self._context} (listed, or constant within every sequence). "
+                "The other columns vary per step and are generated."
+            )
+        return context_columns.reset_index(drop=True).copy()
+
+    def _check_sequence_length(self, sequence_length):
+        if sequence_length is None:
+            return None
+        sequence_length = check_positive_int("sequence_length", sequence_length)
+        most = self._most_steps()
+        if most is not None and sequence_length > most:
+            index = self.table_metadata.sequence_index
+            low, high = self._index_labels
+            raise SamplingError(
+                f"table '{self.table_name}', column '{index}': sequence_length={sequence_length} cannot fit in the "
+                f"real index range [{low}, {high}] with the smallest real step; at most {most} steps fit. Pass "
+                f"sequence_length <= {most}, or enforce_min_max_values=False to let the index leave the real range."
+            )
+        return sequence_length
+
+    def _most_steps(self) -> int | None:
+        """The longest sequence whose index fits in the real range (None: no limit)."""
+        if not (self.table_metadata.sequence_index and self.enforce_min_max_values) or self._gap_bounds[0] <= 0:
+            return None
+        low, high = self._index_range
+        return int(np.floor((high - low) / self._gap_bounds[0] + 1e-9)) + 1
 
     def _sample_from_context(self, context_frame: pd.DataFrame, sequence_length, keys) -> pd.DataFrame:
         key, index = self.table_metadata.sequence_key, self.table_metadata.sequence_index
@@ -328,15 +385,8 @@ class PARSynthesizer(BaseSynthesizer):
         out[key] = pd.Series(np.asarray(keys, dtype=object)[repeat]).astype(self._dtypes[key], errors="ignore")
         if index:
             gaps = steps.pop(INDEX_GAP_COLUMN).to_numpy(dtype=float)
-            low, high = self._gap_bounds
-            gaps = np.clip(gaps, low, high)
-            starts = np.r_[0, np.cumsum(lengths)[:-1]]
-            gaps[starts] = 0.0
-            cumulative = np.cumsum(gaps)
-            offsets = cumulative - np.repeat(cumulative[starts], lengths)
-            start_values = context_frame[INDEX_START_COLUMN].to_numpy(dtype=float)[repeat]
-            index_frame = pd.DataFrame({index: start_values + offsets})
-            out[index] = self._index_processor.reverse_transform(index_frame)[index]
+            starts = context_frame[INDEX_START_COLUMN].to_numpy(dtype=float)
+            out[index] = self._sample_index(gaps, lengths, starts)
         for column in self._context:
             out[column] = context_frame[column].to_numpy()[repeat]
         for column in steps.columns:
@@ -348,6 +398,53 @@ class PARSynthesizer(BaseSynthesizer):
             except (TypeError, ValueError):
                 pass
         return result
+
+    def _sample_index(self, gaps: np.ndarray, lengths: np.ndarray, starts: np.ndarray) -> pd.Series:
+        """Index values from sampled gaps (within the real gaps' range) and starts."""
+        index = self.table_metadata.sequence_index
+        low, high = self._gap_bounds
+        gaps = np.clip(gaps, low, high)
+        first = np.r_[0, np.cumsum(lengths)[:-1]]
+        gaps[first] = 0.0
+        if self.enforce_min_max_values:
+            gaps, starts = self._fit_index_in_range(gaps, lengths, first, starts)
+        cumulative = np.cumsum(gaps)
+        values = np.repeat(starts, lengths) + cumulative - np.repeat(cumulative[first], lengths)
+        if self.enforce_min_max_values:
+            values = np.clip(values, *self._index_range)
+        return self._index_processor.reverse_transform(pd.DataFrame({index: values}))[index]
+
+    def _fit_index_in_range(self, gaps, lengths, first, starts):
+        """Keep every sequence inside the real index range [lo, hi]: a sequence spanning more than
+        hi - lo has its gaps' excess over the smallest real gap shrunk to fit (regular gaps, as in
+        yearly data, are never changed: a length they cannot fit is refused before sampling); then a
+        start too late for the span moves down to hi - span."""
+        lo, hi = self._index_range
+        smallest = self._gap_bounds[0]
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        later = np.ones(len(gaps), dtype=bool)
+        later[first] = False
+        span = np.bincount(owner, weights=gaps, minlength=len(lengths))
+        floor = (lengths - 1) * smallest
+        excess = span - floor
+        scale = np.where(span > hi - lo, np.maximum(hi - lo - floor, 0.0) / np.where(excess > 0, excess, 1.0), 1.0)
+        gaps = np.where(later, smallest + (gaps - smallest) * scale[owner], 0.0)
+        span = np.bincount(owner, weights=gaps, minlength=len(lengths))
+        return gaps, np.clip(starts, lo, np.maximum(hi - span, lo))
+
+
+def _gpu_flag(cuda, enable_gpu) -> bool:
+    """`cuda` is the seed page's deprecated name of `enable_gpu`; the two disagreeing is an error."""
+    if cuda is _UNSET:
+        return check_bool("enable_gpu", True if enable_gpu is _UNSET else enable_gpu)
+    warnings.warn("`cuda` is deprecated; use `enable_gpu`.", FutureWarning, stacklevel=3)
+    cuda = check_bool("cuda", cuda)
+    if enable_gpu is not _UNSET and check_bool("enable_gpu", enable_gpu) != cuda:
+        raise SynthesizerInputError(
+            f"`cuda={cuda}` contradicts `enable_gpu={enable_gpu}`: `cuda` is the deprecated name of `enable_gpu`; "
+            "pass only `enable_gpu`."
+        )
+    return cuda
 
 
 def _segment(lengths: np.ndarray, context: np.ndarray, segment_size: int):

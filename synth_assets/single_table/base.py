@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synth_assets.errors import SynthesizerInputError
+from synth_assets.errors import NotFittedError, SynthesizerInputError
 from synth_assets.metadata import Metadata
 
 # Adam-style optimisers diverge long before a step size of 1 (1e3 trains to losses of 1e10),
@@ -15,7 +15,7 @@ LEARNING_RATE_RANGE = (0.0, 1.0)
 
 def check_bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False, got {value!r}.")
+        raise SynthesizerInputError(f"`{name}` must be True or False, got {value!r}.")
     return bool(value)
 
 
@@ -35,7 +35,7 @@ def check_locales(locales) -> list[str]:
 def check_positive_int(name: str, value, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
         bound = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"`{name}` must be {bound} integer, got {value!r}.")
+        raise SynthesizerInputError(f"`{name}` must be {bound} integer, got {value!r}.")
     return int(value)
 
 
@@ -65,7 +65,7 @@ def check_learning_rate(name: str, value) -> float:
 
 def check_random_state(random_state, name: str = "random_state"):
     if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
-        raise TypeError(f"`{name}` must be an int or None, got {random_state!r}.")
+        raise SynthesizerInputError(f"`{name}` must be an int or None, got {random_state!r}.")
     return random_state
 
 
@@ -136,7 +136,7 @@ class BaseSynthesizer:
 
     def _require_fitted(self):
         if not self._fitted:
-            raise ValueError(f"This {type(self).__name__} has not been fitted; call fit(data) first.")
+            raise NotFittedError(f"This {type(self).__name__} has not been fitted; call fit(data) first.")
 
     def _next_seed(self) -> int:
         return int(self._rng.integers(2**31))
