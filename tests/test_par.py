@@ -14,9 +14,11 @@ from synth_assets.sequential.par import _segment
 FAST = {"epochs": 8, "seed": 0, "enable_gpu": False}
 
 
-def panel_metadata(frame: pd.DataFrame, key="entity", index="t") -> Metadata:
+def panel_metadata(frame: pd.DataFrame, key="entity", index="t", pii=()) -> Metadata:
     metadata = Metadata.detect_from_dataframe(frame, "panel")
     metadata.update_column(key, sdtype="id")
+    for column in pii:
+        metadata.update_column(column, sdtype="name", pii=True)
     metadata.set_sequence_key(key)
     if index:
         metadata.set_sequence_index(index)

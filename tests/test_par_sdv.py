@@ -7,20 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_assets import Metadata
 from synth_assets.errors import NotFittedError, SamplingError, SynthesizerInputError
 from synth_assets.sequential import PARSynthesizer
-
-
-def _metadata(frame, key="entity", index="t", pii=()):
-    metadata = Metadata.detect_from_dataframe(frame, "panel")
-    metadata.update_column(key, sdtype="id")
-    for column in pii:
-        metadata.update_column(column, sdtype="name", pii=True)
-    metadata.set_sequence_key(key)
-    if index:
-        metadata.set_sequence_index(index)
-    return metadata
+from test_par import panel_metadata as _metadata
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +209,27 @@ def test_pii_constant_per_sequence_is_generated_once_per_sequence(group_panel):
         assert synthetic.drop_duplicates("entity")["patient"].nunique() >= 0.8 * synthetic["entity"].nunique()
         assert (per_entity["nurse"].nunique() > 1).any()
         assert not synthetic["patient"].isin(panel["patient"]).any()
+
+
+def test_datetime_and_boolean_context_condition_the_rest():
+    rng = np.random.default_rng(5)
+    rows = []
+    for entity in range(100):
+        member = entity % 3 == 0
+        signup = pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(0, 700)))
+        length = 2 if member else 9
+        for step in range(length):
+            rows.append({"entity": entity, "t": step, "member": member, "signup": signup, "x": rng.normal()})
+    frame = pd.DataFrame(rows)
+    synthesizer = PARSynthesizer(_metadata(frame), context_columns=["member"], epochs=2, seed=0, enable_gpu=False)
+    synthesizer.fit(frame)
+    synthetic = synthesizer.sample_sequential_columns(pd.DataFrame({"member": [True] * 5 + [False] * 5}))
+    lengths = synthetic.groupby("entity", sort=False).size().tolist()
+    assert lengths == [2] * 5 + [9] * 5
+    assert synthetic["signup"].isin(set(frame["signup"])).all()
+    late = frame.drop_duplicates("entity").sort_values("signup").iloc[-1]
+    by_date = synthesizer.sample_sequential_columns(pd.DataFrame({"signup": [late["signup"]] * 3}))
+    assert (by_date["signup"] == late["signup"]).all()
+    assert by_date.groupby("entity").size().isin([2, 9]).all()
+    with pytest.raises(SamplingError, match="'signup'.*missing"):
+        synthesizer.sample_sequential_columns(pd.DataFrame({"signup": [pd.NaT]}))

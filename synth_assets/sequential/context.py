@@ -32,7 +32,7 @@ def numeric_values(values: pd.Series, spec: dict | None) -> np.ndarray:
         parsed = pd.to_datetime(values, format=spec.get("datetime_format"), errors="coerce")
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert(None)
-        out = parsed.astype("int64").to_numpy(dtype=np.float64)
+        out = parsed.to_numpy(dtype="datetime64[ns]").view("int64").astype(np.float64)
         out[parsed.isna().to_numpy()] = np.nan
         return out
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
@@ -69,6 +69,8 @@ class ContextMatcher:
         given = given.reset_index(drop=True)
         discrete = [c for c in given.columns if c not in self.numeric_columns]
         numeric = [c for c in given.columns if c in self.numeric_columns]
+        for column in numeric:
+            self._check_missing(column, given[column])
         candidates = self._discrete_candidates(given, discrete)
         chosen = np.empty(len(given), dtype=np.int64)
         donor_ranks = {c: self._ranks(c, self.donors[c]) for c in numeric}
@@ -79,6 +81,13 @@ class ContextMatcher:
         for column in given.columns:
             out[column] = given[column].to_numpy()
         return out
+
+    def _check_missing(self, column: str, values: pd.Series) -> None:
+        if np.isnan(self._numbers(column, values)).any() and not self.donors[column].isna().any():
+            raise SamplingError(
+                f"table '{self.table_name}', column '{column}': the given context has missing or unreadable "
+                "values, and the training data has none there; give values, or leave the column out to have it drawn."
+            )
 
     def _discrete_candidates(self, given: pd.DataFrame, discrete: list[str]):
         """[(request rows, donor indices)] per distinct combination of given discrete values."""

@@ -170,8 +170,6 @@ class PARSynthesizer(BaseSynthesizer):
         validation loss (with a validation split) and ETA; `verbose=True` shows the same reports
         as a tqdm bar.
         """
-        from synth_assets.sequential.par_model import fit_par
-
         check_progress_callback(progress_callback)
         data = single_table_data(data, self.table_name)
         self._validate_sequences(data)
@@ -198,6 +196,19 @@ class PARSynthesizer(BaseSynthesizer):
         self._fit_context_model(context_frame, context_meta)
         context_features = self._context_features(context_frame, fit=True)
 
+        self._model = self._fit_steps(steps, step_meta, lengths, context_features, progress_callback)
+        self._max_length = int(lengths.max())
+        self._columns = list(table.columns)
+        self._dtypes = data.dtypes.to_dict()
+        self.fit_seconds = time.perf_counter() - started
+        self.num_training_rows = len(data)
+        self._fitted = True
+        self.reset_sampling()
+
+    def _fit_steps(self, steps, step_meta, lengths, context_features, progress_callback):
+        """The per-step network, conditioned on each sequence's context features."""
+        from synth_assets.sequential.par_model import fit_par
+
         self._step_processor = TableProcessor(
             TableMetadata(columns=step_meta),
             self.table_name,
@@ -212,7 +223,7 @@ class PARSynthesizer(BaseSynthesizer):
             train_lengths, train_context = _segment(lengths, context_features, self.segment_size)
 
         self.device = self._resolve_device()
-        self._model = fit_par(
+        return fit_par(
             encoded_steps,
             train_lengths,
             self._step_processor.output_columns,
@@ -227,13 +238,6 @@ class PARSynthesizer(BaseSynthesizer):
             verbose=self.verbose,
             progress_callback=progress_callback,
         )
-        self._max_length = int(lengths.max())
-        self._columns = list(table.columns)
-        self._dtypes = data.dtypes.to_dict()
-        self.fit_seconds = time.perf_counter() - started
-        self.num_training_rows = len(data)
-        self._fitted = True
-        self.reset_sampling()
 
     def _fit_index(self, data: pd.DataFrame, first_rows: np.ndarray, step_part, context_part) -> None:
         """Index gaps become a step column and index starts a context column (both numeric)."""
