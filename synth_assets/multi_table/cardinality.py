@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.metadata import Metadata, MetadataError
+from synth_assets.multi_table.sizes import check_scale
 from synth_assets.processing import IdGenerator
 
 
@@ -195,16 +196,22 @@ class Cardinality:
         return pd.DataFrame(rows)
 
     # -- sampling --------------------------------------------------------------------------------
-    def sample_keys(self, scale: float = 1.0, seed=None) -> dict:
-        """{table: DataFrame of its primary and foreign key columns}; its length is the table's size."""
+    def sample_keys(self, scale: float = 1.0, seed=None, root_rows: dict | None = None) -> dict:
+        """{table: DataFrame of its primary and foreign key columns}; its length is the table's size.
+
+        `root_rows` fixes the row count of chosen tables without parents (see sizes.resolve_sizes)."""
         scale = check_scale(scale)
+        root_rows = root_rows or {}
         rng = np.random.default_rng(seed)
         primary_keys: dict[str, pd.Series] = {}
         out = {}
         for name in self._order:
             keys = self._tables[name]
             columns = self._wire_foreign_keys(name, keys, scale, primary_keys, rng)
-            num_rows = len(next(iter(columns.values()))) if columns else self._root_rows(name, keys, scale)
+            if columns:
+                num_rows = len(next(iter(columns.values())))
+            else:
+                num_rows = root_rows.get(name) or self._root_rows(name, keys, scale)
             if keys.primary_key is not None:
                 if keys.key_generator is not None:
                     columns[keys.primary_key] = keys.key_generator.generate(num_rows, seed=int(rng.integers(2**31)))
@@ -374,12 +381,6 @@ def _with_dtype(values: pd.Series, dtype) -> pd.Series:
         return values.astype(dtype)
     except (TypeError, ValueError):
         return values
-
-
-def check_scale(scale) -> float:
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"`scale` must be a positive number, got {scale!r}.")
-    return float(scale)
 
 
 def learn_cardinality(metadata: Metadata, data: dict) -> Cardinality:

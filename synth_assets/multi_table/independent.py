@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.metadata import Metadata
-from synth_assets.multi_table.cardinality import Cardinality, check_relationships, check_scale
+from synth_assets.errors import NotFittedError, SynthesizerInputError
+from synth_assets.multi_table.cardinality import Cardinality, check_relationships
+from synth_assets.multi_table.sizes import resolve_sizes
 from synth_assets.single_table.base import check_bool, check_locales, check_random_state, to_metadata
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ DEFAULT_TABLE_SYNTHESIZER = "GaussianCopulaSynthesizer"
 
 def _synthesizer_class(name):
     if name not in TABLE_SYNTHESIZERS:
-        raise ValueError(f"`table_synthesizer` must be one of {list(TABLE_SYNTHESIZERS)}, got {name!r}.")
+        raise SynthesizerInputError(f"`table_synthesizer` must be one of {list(TABLE_SYNTHESIZERS)}, got {name!r}.")
     return getattr(import_module(TABLE_SYNTHESIZERS[name]), name)
 
 
@@ -106,7 +108,7 @@ class IndependentSynthesizer:
     # -- parameters ------------------------------------------------------------------------------
     def _require_table(self, table_name):
         if table_name not in self.metadata.tables:
-            raise ValueError(f"Table '{table_name}' is not in the metadata; known tables: {self.metadata.table_names}.")
+            raise SynthesizerInputError(f"Table '{table_name}' is not in the metadata; known tables: {self.metadata.table_names}.")
 
     def key_columns(self, table_name: str) -> list[str]:
         """The table's primary and foreign key columns: generated and wired, never modelled."""
@@ -136,18 +138,26 @@ class IndependentSynthesizer:
     def set_table_parameters(self, table_name, table_synthesizer=DEFAULT_TABLE_SYNTHESIZER, table_parameters=None) -> None:
         """Choose the single-table synthesizer of `table_name` and its parameters (checked now).
 
-        Takes effect at the next fit / fit_table.
+        SDV 2.x's two-argument form `set_table_parameters(table, {params})` keeps the table's
+        current synthesizer. Takes effect at the next fit / fit_table.
         """
         self._require_table(table_name)
+        if isinstance(table_synthesizer, dict):
+            if table_parameters is not None:
+                raise SynthesizerInputError(
+                    f"table '{table_name}': got two dicts; pass (table_name, table_parameters) or "
+                    "(table_name, table_synthesizer, table_parameters)."
+                )
+            table_synthesizer, table_parameters = self._table_parameters[table_name][0], table_synthesizer
         cls = _synthesizer_class(table_synthesizer)
         if table_parameters is None:
             table_parameters = {}
         if not isinstance(table_parameters, dict):
-            raise TypeError(f"table '{table_name}': `table_parameters` must be a dict, got {type(table_parameters).__name__}.")
+            raise SynthesizerInputError(f"table '{table_name}': `table_parameters` must be a dict, got {type(table_parameters).__name__}.")
         accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "metadata")]
         unknown = [p for p in table_parameters if p not in accepted]
         if unknown:
-            raise ValueError(
+            raise SynthesizerInputError(
                 f"table '{table_name}': {table_synthesizer} has no parameter(s) {unknown}; "
                 f"its parameters are {accepted}."
             )
@@ -289,7 +299,7 @@ class IndependentSynthesizer:
     # -- inspection ------------------------------------------------------------------------------
     def _require_fitted(self):
         if not self._fitted:
-            raise ValueError("This IndependentSynthesizer has not been fitted; call fit(data) first.")
+            raise NotFittedError("This IndependentSynthesizer has not been fitted; call fit(data) first.")
 
     def get_table_synthesizer(self, table_name: str):
         """The fitted single-table model of `table_name` (learns every column but the keys)."""
@@ -330,12 +340,16 @@ class IndependentSynthesizer:
     def _next_seed(self) -> int:
         return int(self._rng.integers(2**31))
 
-    def sample(self, scale: float = 1.0) -> dict:
+    def sample(self, scale: float = 1.0, num_rows=None, main_table_name=None) -> dict:
         """{table_name: DataFrame}: tables without parents get round(rows * scale) rows, child
-        tables as many as the drawn children per synthetic parent add up to."""
+        tables as many as the drawn children per synthetic parent add up to.
+
+        Sizes: `num_rows={'customers': 10_000}` fixes chosen tables without parents (the others
+        keep `scale`); SDV 2.x's `num_rows=N, main_table_name='customers'` gives that table N rows
+        and scales every other table by N / its real rows."""
         self._require_fitted()
-        scale = check_scale(scale)
-        keys = self._cardinality.sample_keys(scale, seed=self._next_seed())
+        scale, root_rows = resolve_sizes(self.metadata, self._cardinality.table_rows, scale, num_rows, main_table_name)
+        keys = self._cardinality.sample_keys(scale, seed=self._next_seed(), root_rows=root_rows)
         out = {}
         for name, table in self.metadata.tables.items():
             model = self._table_synthesizers[name]
