@@ -6,9 +6,9 @@ time only), checked against a pinned SHA-256 and cached under benchmarks/.cache.
 
 Choices:
 * foreign-key fields get Django's column names (`album` -> `album_id`);
-* `employee.reports_to_id` points at `employee` itself. Our metadata (like SDV's) must be acyclic,
-  so it is a plain categorical column, not a relationship: its values keep their real
-  distribution but are not guaranteed to name a synthetic employee;
+* `employee.reports_to_id` points at `employee` itself: a self-referencing relationship (SDV's
+  metadata refuses it; ours accepts it and IndependentSynthesizer generates the table as a forest,
+  so every synthetic reference names a synthetic employee, with no cycles);
 * people's names, street addresses, phones and emails are PII (generated, never learned); other
   text (titles, cities, countries, postal codes) is categorical.
 """
@@ -48,6 +48,7 @@ RELATIONSHIPS = [
     ("genre", "track", "genre_id"),
     ("mediatype", "track", "mediatype_id"),
     ("employee", "customer", "support_rep_id"),
+    ("employee", "employee", "reports_to_id"),
     ("customer", "invoice", "customer_id"),
     ("invoice", "invoiceline", "invoice_id"),
     ("track", "invoiceline", "track_id"),
@@ -78,7 +79,7 @@ COLUMNS = {
     "genre": {"id": _ID, "name": _CAT},
     "mediatype": {"id": _ID, "name": _CAT},
     "playlist": {"id": _ID, "name": _CAT},
-    "employee": {"id": _ID, **_PERSON, "title": _CAT, "reports_to_id": _CAT, "birthdate": _DATETIME, "hiredate": _DATETIME},
+    "employee": {"id": _ID, **_PERSON, "title": _CAT, "reports_to_id": _ID, "birthdate": _DATETIME, "hiredate": _DATETIME},
     "customer": {"id": _ID, **_PERSON, "company": _CAT, "support_rep_id": _ID},
     "invoice": {
         "id": _ID, "customer_id": _ID, "invoicedate": _DATETIME, "billingaddress": _pii("street_address"),

@@ -118,11 +118,12 @@ class Metadata:
         return [r for r in self.relationships if r["child_table_name"] == table_name]
 
     def get_root_tables(self) -> list[str]:
-        children = {r["child_table_name"] for r in self.relationships}
+        """Tables without parents (a self-reference does not count as a parent)."""
+        children = {r["child_table_name"] for r in self.relationships if r["child_table_name"] != r["parent_table_name"]}
         return [t for t in self.tables if t not in children]
 
     def topological_order(self) -> list[str]:
-        """Tables ordered parents first; raises on a cycle."""
+        """Tables ordered parents first; raises on a cycle between tables (self-references are allowed)."""
         order, state = [], {}
 
         def visit(table, path):
@@ -133,7 +134,8 @@ class Metadata:
                 raise MetadataError(f"Relationships form a cycle ({cycle}); SDV metadata must be acyclic.")
             state[table] = "visiting"
             for relationship in self.get_parents(table):
-                visit(relationship["parent_table_name"], [*path, table])
+                if relationship["parent_table_name"] != table:
+                    visit(relationship["parent_table_name"], [*path, table])
             state[table] = "done"
             order.append(table)
 
@@ -222,11 +224,6 @@ class Metadata:
             )
         if fk not in self.tables[child].columns:
             raise MetadataError(f"Relationship {parent} -> {child}: '{fk}' is not a column of table '{child}'.")
-        if parent == child:
-            raise MetadataError(
-                f"Relationship {parent} -> {child}: self-references are not supported; "
-                f"model '{fk}' as a plain column instead."
-            )
 
     def validate(self) -> None:
         if not self.tables:

@@ -6,6 +6,7 @@ import copy
 
 import pandas as pd
 
+from synth_assets.errors import InvalidMetadataError
 from synth_assets.metadata.sdtypes import (
     MODELLED_SDTYPES,
     NUMERICAL_REPRESENTATIONS,
@@ -16,8 +17,9 @@ from synth_assets.metadata.sdtypes import (
 _TABLE_KEYS = ("primary_key", "alternate_keys", "sequence_key", "sequence_index")
 
 
-class MetadataError(ValueError):
-    """Metadata or data that does not fit it; the message names the table and column."""
+class MetadataError(InvalidMetadataError):
+    """Metadata or data that does not fit it; the message names the table and column
+    (an InvalidMetadataError, so code catching SDV's error name catches it)."""
 
 
 class TableMetadata:

@@ -20,7 +20,9 @@ Sampling (`Cardinality.sample_keys(scale, seed)`), tables parents first:
   child count per secondary parent drawn the same way, nudged by +-1 until the counts add up to the
   rows that need a parent, never above the largest count seen in real data (relaxed, with a
   warning, only if the synthetic parents are too few to hold the rows otherwise);
-* foreign keys are the parents' generated primary keys, so every one points at an existing row.
+* foreign keys are the parents' generated primary keys, so every one points at an existing row;
+* a self-reference (parent table == child table) does not size its table: it is wired as a forest
+  over the table's rows (self_reference.py), and each row's depth is handed to the table's model.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.metadata import Metadata, MetadataError
+from synth_assets.multi_table.allocation import _adjust_total, _largest_remainder, stratified_draw
+from synth_assets.multi_table.self_reference import DEPTH_COLUMN, SelfReference, self_relationships
 from synth_assets.multi_table.sizes import check_scale
 from synth_assets.processing import IdGenerator
 
@@ -78,13 +82,7 @@ class RelationshipCardinality:
 
     def draw_counts(self, num_parents: int, rng: np.random.Generator) -> np.ndarray:
         """Stratified draw: one uniform per stratum of [0, 1), through the empirical quantile function."""
-        if num_parents == 0:
-            return np.zeros(0, dtype=np.int64)
-        u = (rng.permutation(num_parents) + rng.random(num_parents)) / num_parents
-        cumulative = np.cumsum(self.count_probabilities)
-        cumulative[-1] = 1.0
-        index = np.minimum(np.searchsorted(cumulative, u, side="right"), len(self.count_values) - 1)
-        return self.count_values[index].astype(np.int64)
+        return stratified_draw(self.count_values, self.count_probabilities, num_parents, rng)
 
 
 @dataclass
@@ -95,6 +93,7 @@ class _TableKeys:
     foreign_keys: list = field(default_factory=list)  # [(column, dtype)] in relationship order
     null_patterns: np.ndarray | None = None  # (patterns, n_fks) bool: True = FK is null
     null_pattern_shares: np.ndarray | None = None
+    self_reference: SelfReference | None = None
 
 
 def _relationship_name(relationship: dict) -> str:
@@ -115,6 +114,13 @@ def check_relationships(metadata: Metadata) -> None:
                 f"({_relationship_name(seen[key])} and {_relationship_name(relationship)}); keep one."
             )
         seen[key] = relationship
+    for table in metadata.tables:
+        own = self_relationships(metadata, table)
+        if len(own) > 1:
+            raise MetadataError(
+                f"table '{table}': {len(own)} self-references ({[r['child_foreign_key'] for r in own]}); "
+                "one is supported: model the others as plain columns."
+            )
 
 
 class Cardinality:
@@ -139,7 +145,7 @@ class Cardinality:
             frame = data[name]
             pk = table.primary_key
             generator = None
-            own_fks = [r for r in metadata.get_parents(name)]
+            own_fks = [r for r in metadata.get_parents(name) if r["parent_table_name"] != name]
             if pk is not None and pk not in {r["child_foreign_key"] for r in own_fks}:
                 # Generated keys follow the real format but never reuse a real value (IdGenerator).
                 generator = IdGenerator(regex_format=table.columns[pk].get("regex_format")).fit(frame[pk])
@@ -154,6 +160,8 @@ class Cardinality:
                 patterns, counts = np.unique(nulls, axis=0, return_counts=True)
                 keys.null_patterns = patterns.astype(bool)
                 keys.null_pattern_shares = counts / counts.sum()
+            for r in self_relationships(metadata, name):
+                keys.self_reference = SelfReference.learn(name, pk, r["child_foreign_key"], frame)
             tables[name] = keys
         return cls(metadata, relationships, tables)
 
@@ -170,7 +178,8 @@ class Cardinality:
         raise ValueError(f"No relationship has foreign key '{child_foreign_key}' in table '{child_table_name}'.")
 
     def _parents_of(self, table_name: str) -> list[RelationshipCardinality]:
-        return [r for r in self.relationships if r.child_table_name == table_name]
+        """Relationships to other tables (a self-reference does not size its table)."""
+        return [r for r in self.relationships if r.child_table_name == table_name and r.parent_table_name != table_name]
 
     def primary_relationship(self, table_name: str) -> RelationshipCardinality | None:
         """The relationship that sets the table's row count (None for tables without parents, or
@@ -216,6 +225,8 @@ class Cardinality:
                 if keys.key_generator is not None:
                     columns[keys.primary_key] = keys.key_generator.generate(num_rows, seed=int(rng.integers(2**31)))
                 primary_keys[name] = columns[keys.primary_key].reset_index(drop=True)
+            if keys.self_reference is not None:
+                columns.update(_wire_self_reference(keys.self_reference, primary_keys[name], rng))
             out[name] = pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
         return {name: out[name] for name in self.metadata.tables}
 
@@ -316,6 +327,19 @@ class Cardinality:
         return index
 
 
+def _wire_self_reference(reference: SelfReference, primary_keys: pd.Series, rng) -> dict:
+    """The self-referencing foreign key (a forest over the table's rows, in random positions) and
+    each row's depth (DEPTH_COLUMN, for the table's model to match its rows to)."""
+    parents, depth = reference.generate(len(primary_keys), rng)
+    row_of_node = rng.permutation(len(primary_keys))
+    index = np.full(len(primary_keys), -1, dtype=np.int64)
+    linked = parents >= 0
+    index[row_of_node[linked]] = row_of_node[parents[linked]]
+    row_depth = np.empty(len(primary_keys), dtype=np.int64)
+    row_depth[row_of_node] = depth
+    return {reference.foreign_key: _take_keys(primary_keys, index, primary_keys.dtype), DEPTH_COLUMN: row_depth}
+
+
 def _learn_relationship(relationship: dict, data: dict) -> RelationshipCardinality:
     parent = data[relationship["parent_table_name"]][relationship["parent_primary_key"]]
     child = data[relationship["child_table_name"]][relationship["child_foreign_key"]]
@@ -335,31 +359,6 @@ def _learn_relationship(relationship: dict, data: dict) -> RelationshipCardinali
         num_parents=len(parent),
         num_children=len(linked),
     )
-
-
-def _largest_remainder(shares: np.ndarray, total: int, rng) -> np.ndarray:
-    """Integer allocation of `total` proportional to `shares`; remainders go to the largest
-    fractional parts (ties broken at random), so every share is kept to within one row."""
-    exact = shares * total
-    allocation = np.floor(exact).astype(np.int64)
-    left = total - int(allocation.sum())
-    if left:
-        order = np.lexsort((rng.random(len(shares)), -(exact - allocation)))
-        allocation[order[:left]] += 1
-    return allocation
-
-
-def _adjust_total(counts: np.ndarray, target: int, cap: int, rng) -> np.ndarray:
-    """Nudge per-parent counts by +-1 on random parents until they sum to `target`, within [0, cap]."""
-    counts = counts.copy()
-    difference = target - int(counts.sum())
-    while difference:
-        eligible = np.flatnonzero(counts < cap) if difference > 0 else np.flatnonzero(counts > 0)
-        step = min(abs(difference), len(eligible))
-        chosen = rng.choice(eligible, size=step, replace=False)
-        counts[chosen] += 1 if difference > 0 else -1
-        difference = target - int(counts.sum())
-    return counts
 
 
 def _take_keys(parent_keys: pd.Series, index: np.ndarray, dtype) -> pd.Series:

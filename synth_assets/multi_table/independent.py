@@ -32,6 +32,7 @@ import pandas as pd
 from synth_assets.metadata import Metadata
 from synth_assets.errors import NotFittedError, SynthesizerInputError
 from synth_assets.multi_table.cardinality import Cardinality, check_relationships
+from synth_assets.multi_table.self_reference import DEPTH_COLUMN, match_by_depth, row_depths, self_relationships
 from synth_assets.multi_table.sizes import resolve_sizes
 from synth_assets.single_table.base import check_bool, check_locales, check_random_state, to_metadata
 
@@ -122,11 +123,23 @@ class IndependentSynthesizer:
         table = self.metadata.tables[table_name]
         keys = set(self.key_columns(table_name))
         columns = [c for c in table.columns if c not in keys]
+        if self_relationships(self.metadata, table_name):  # columns learn their dependence on depth
+            table = table.copy()
+            table.columns[DEPTH_COLUMN] = {"sdtype": "numerical", "computer_representation": "Int64"}
+            columns.append(DEPTH_COLUMN)
         if not columns:
             return None
         metadata = Metadata()
         metadata.tables[table_name] = table.select_columns(columns)
         return metadata
+
+    def _model_data(self, table_name: str, data: pd.DataFrame, columns: list) -> pd.DataFrame:
+        """The columns the table's model learns; a self-referencing table gains each row's depth."""
+        frame = data[[c for c in columns if c != DEPTH_COLUMN]]
+        for r in self_relationships(self.metadata, table_name):
+            depth = row_depths(data, table_name, r["parent_primary_key"], r["child_foreign_key"])
+            frame = frame.assign(**{DEPTH_COLUMN: depth})
+        return frame
 
     def _build_table_synthesizer(self, table_name):
         name, parameters = self._table_parameters[table_name]
@@ -200,7 +213,7 @@ class IndependentSynthesizer:
         columns = list(synthesizer.metadata.tables[table_name].columns)
         if data.empty:
             raise ValueError(f"The data for table '{table_name}' is empty; fit needs at least one row.")
-        synthesizer.fit(data[columns])
+        synthesizer.fit(self._model_data(table_name, data, columns))
         return synthesizer
 
     def learn_cardinality(self, data: dict) -> Cardinality:
@@ -354,8 +367,11 @@ class IndependentSynthesizer:
         for name, table in self.metadata.tables.items():
             model = self._table_synthesizers[name]
             model.set_random_state(self._next_seed())
-            rows = model.sample(len(keys[name])).reset_index(drop=True)
-            frame = pd.concat([rows, keys[name]], axis=1)
+            table_keys = keys[name]
+            rows = model.sample(len(table_keys)).reset_index(drop=True)
+            if DEPTH_COLUMN in table_keys:  # self-reference: each row goes where its depth fits
+                rows = match_by_depth(rows, table_keys.pop(DEPTH_COLUMN).to_numpy(), self._rng)
+            frame = pd.concat([rows, table_keys], axis=1)
             out[name] = frame[list(table.columns)]
         return out
 
