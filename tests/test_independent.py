@@ -301,10 +301,10 @@ def test_a_table_that_fails_to_fit_leaves_the_synthesizer_unfitted(demo, monkeyp
     synthesizer = IndependentSynthesizer(metadata, n_jobs=n_jobs)
     fit_table = synthesizer.fit_table
 
-    def failing(name, frame):
+    def failing(name, frame, **kwargs):
         if name == "orders":
             raise RuntimeError("table 'orders': out of memory")
-        return fit_table(name, frame)
+        return fit_table(name, frame, **kwargs)
 
     monkeypatch.setattr(synthesizer, "fit_table", failing)
     with pytest.raises(RuntimeError, match="table 'orders'"):

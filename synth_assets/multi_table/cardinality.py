@@ -187,6 +187,10 @@ class Cardinality:
         candidates = [r for r in self._parents_of(table_name) if r.null_share < 1.0 and r.num_children > 0]
         if not candidates:
             return None
+        sequence_key = self.metadata.tables[table_name].sequence_key
+        for r in candidates:  # a sequential child: one sequence per parent row
+            if r.child_foreign_key == sequence_key:
+                return r
         return min(candidates, key=lambda r: r.total_uncertainty)  # ties: metadata order
 
     def describe(self) -> pd.DataFrame:
@@ -209,26 +213,33 @@ class Cardinality:
         """{table: DataFrame of its primary and foreign key columns}; its length is the table's size.
 
         `root_rows` fixes the row count of chosen tables without parents (see sizes.resolve_sizes)."""
-        scale = check_scale(scale)
-        root_rows = root_rows or {}
-        rng = np.random.default_rng(seed)
-        primary_keys: dict[str, pd.Series] = {}
-        out = {}
-        for name in self._order:
-            keys = self._tables[name]
-            columns = self._wire_foreign_keys(name, keys, scale, primary_keys, rng)
-            if columns:
-                num_rows = len(next(iter(columns.values())))
-            else:
-                num_rows = root_rows.get(name) or self._root_rows(name, keys, scale)
-            if keys.primary_key is not None:
-                if keys.key_generator is not None:
-                    columns[keys.primary_key] = keys.key_generator.generate(num_rows, seed=int(rng.integers(2**31)))
-                primary_keys[name] = columns[keys.primary_key].reset_index(drop=True)
-            if keys.self_reference is not None:
-                columns.update(_wire_self_reference(keys.self_reference, primary_keys[name], rng))
-            out[name] = pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
+        sampler = self.key_sampler(scale, seed, root_rows)
+        out = {name: sampler.table(name) for name in self._order}
         return {name: out[name] for name in self.metadata.tables}
+
+    def key_sampler(self, scale: float = 1.0, seed=None, root_rows: dict | None = None) -> "KeySampler":
+        """Keys one table at a time, parents first (`sampling_order`), so a caller can decide a
+        table's primary-parent links itself (sequential children) between tables."""
+        return KeySampler(self, check_scale(scale), np.random.default_rng(seed), root_rows or {})
+
+    @property
+    def sampling_order(self) -> list[str]:
+        return list(self._order)
+
+    def _table_keys(self, name, scale, root_rows, primary_keys, rng, primary_index=None) -> pd.DataFrame:
+        keys = self._tables[name]
+        columns = self._wire_foreign_keys(name, keys, scale, primary_keys, rng, primary_index)
+        if columns:
+            num_rows = len(next(iter(columns.values())))
+        else:
+            num_rows = root_rows.get(name) or self._root_rows(name, keys, scale)
+        if keys.primary_key is not None:
+            if keys.key_generator is not None:
+                columns[keys.primary_key] = keys.key_generator.generate(num_rows, seed=int(rng.integers(2**31)))
+            primary_keys[name] = columns[keys.primary_key].reset_index(drop=True)
+        if keys.self_reference is not None:
+            columns.update(_wire_self_reference(keys.self_reference, primary_keys[name], rng))
+        return pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
 
     def _root_rows(self, name: str, keys: _TableKeys, scale: float) -> int:
         num_rows = int(round(keys.num_rows * scale))
@@ -240,7 +251,7 @@ class Cardinality:
             num_rows = 1
         return num_rows
 
-    def _wire_foreign_keys(self, name, keys, scale, primary_keys, rng) -> dict:
+    def _wire_foreign_keys(self, name, keys, scale, primary_keys, rng, primary_index=None) -> dict:
         parents = self._parents_of(name)
         if not parents:
             return {}
@@ -252,17 +263,11 @@ class Cardinality:
 
         primary_column = fk_names.index(primary.child_foreign_key)
         parent_keys = primary_keys[primary.parent_table_name]
-        counts = primary.draw_counts(len(parent_keys), rng)
-        num_linked = int(counts.sum())
-        q = primary.null_share
-        num_null = int(round(num_linked * q / (1.0 - q))) if q > 0 else 0
-        num_rows = num_linked + num_null
-        # Rows grouped by primary parent (like real child tables); null-FK rows interleaved at random.
-        parent_index = np.full(num_rows, -1, dtype=np.int64)
-        null_rows = np.sort(rng.choice(num_rows, size=num_null, replace=False)) if num_null else np.zeros(0, np.int64)
-        linked_mask = np.ones(num_rows, dtype=bool)
-        linked_mask[null_rows] = False
-        parent_index[linked_mask] = np.repeat(np.arange(len(parent_keys)), counts)
+        if primary_index is None:
+            parent_index = _draw_primary_links(primary, len(parent_keys), rng)
+        else:  # decided by the caller (a sequential child: one sequence per parent)
+            parent_index = np.asarray(primary_index, dtype=np.int64)
+        linked_mask = parent_index >= 0
         indices = {primary.child_foreign_key: parent_index}
 
         if len(parents) > 1:
@@ -327,6 +332,22 @@ class Cardinality:
         return index
 
 
+def _draw_primary_links(primary: RelationshipCardinality, num_parents: int, rng) -> np.ndarray:
+    """Parent position per child row (-1: null key): a drawn count per parent, rows grouped by
+    parent (like real child tables), null-key rows interleaved at random."""
+    counts = primary.draw_counts(num_parents, rng)
+    num_linked = int(counts.sum())
+    q = primary.null_share
+    num_null = int(round(num_linked * q / (1.0 - q))) if q > 0 else 0
+    num_rows = num_linked + num_null
+    parent_index = np.full(num_rows, -1, dtype=np.int64)
+    null_rows = np.sort(rng.choice(num_rows, size=num_null, replace=False)) if num_null else np.zeros(0, np.int64)
+    linked_mask = np.ones(num_rows, dtype=bool)
+    linked_mask[null_rows] = False
+    parent_index[linked_mask] = np.repeat(np.arange(num_parents), counts)
+    return parent_index
+
+
 def _wire_self_reference(reference: SelfReference, primary_keys: pd.Series, rng) -> dict:
     """The self-referencing foreign key (a forest over the table's rows, in random positions) and
     each row's depth (DEPTH_COLUMN, for the table's model to match its rows to)."""
@@ -338,6 +359,19 @@ def _wire_self_reference(reference: SelfReference, primary_keys: pd.Series, rng)
     row_depth = np.empty(len(primary_keys), dtype=np.int64)
     row_depth[row_of_node] = depth
     return {reference.foreign_key: _take_keys(primary_keys, index, primary_keys.dtype), DEPTH_COLUMN: row_depth}
+
+
+class KeySampler:
+    """Draws keys table by table, parents first, remembering each table's primary keys."""
+
+    def __init__(self, cardinality: Cardinality, scale: float, rng, root_rows: dict):
+        self.cardinality, self.scale, self.rng, self.root_rows = cardinality, scale, rng, root_rows
+        self.primary_keys: dict[str, pd.Series] = {}
+
+    def table(self, name: str, primary_index=None) -> pd.DataFrame:
+        """Key columns of `name`; `primary_index` (parent position per row, -1: null) fixes its
+        primary relationship's links, and so its size, instead of a drawn count per parent."""
+        return self.cardinality._table_keys(name, self.scale, self.root_rows, self.primary_keys, self.rng, primary_index)
 
 
 def _learn_relationship(relationship: dict, data: dict) -> RelationshipCardinality:

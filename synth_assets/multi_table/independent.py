@@ -33,6 +33,8 @@ from synth_assets.metadata import Metadata
 from synth_assets.errors import NotFittedError, SynthesizerInputError
 from synth_assets.multi_table.cardinality import Cardinality, check_relationships
 from synth_assets.multi_table.self_reference import DEPTH_COLUMN, match_by_depth, row_depths, self_relationships
+from synth_assets.multi_table import sequential_child
+from synth_assets.multi_table.sequential_child import SEQUENTIAL_SYNTHESIZER, sequence_relationship
 from synth_assets.multi_table.sizes import resolve_sizes
 from synth_assets.single_table.base import check_bool, check_locales, check_random_state, to_metadata
 
@@ -43,6 +45,7 @@ TABLE_SYNTHESIZERS = {
     "CTGANSynthesizer": "synth_assets.single_table.ctgan",
     "TVAESynthesizer": "synth_assets.single_table.ctgan",
     "CopulaGANSynthesizer": "synth_assets.single_table.ctgan",
+    SEQUENTIAL_SYNTHESIZER: "synth_assets.sequential.par",  # children whose sequence_key is their foreign key
 }
 DEFAULT_TABLE_SYNTHESIZER = "GaussianCopulaSynthesizer"
 
@@ -98,7 +101,7 @@ class IndependentSynthesizer:
         self.locales = check_locales(locales)
         self.n_jobs = _check_n_jobs(n_jobs)
         self.verbose = check_bool("verbose", verbose)
-        self._table_parameters = {name: (DEFAULT_TABLE_SYNTHESIZER, {}) for name in self.metadata.tables}
+        self._table_parameters = {name: (self._default_synthesizer(name), {}) for name in self.metadata.tables}
         self._table_synthesizers: dict | None = None
         self._cardinality: Cardinality | None = None
         self._fitted = False
@@ -111,6 +114,15 @@ class IndependentSynthesizer:
         if table_name not in self.metadata.tables:
             raise SynthesizerInputError(f"Table '{table_name}' is not in the metadata; known tables: {self.metadata.table_names}.")
 
+    def _default_synthesizer(self, table_name: str) -> str:
+        """PAR for a child whose sequence_key is its foreign key (one sequence per parent row)."""
+        if sequence_relationship(self.metadata, table_name) is not None:
+            return SEQUENTIAL_SYNTHESIZER
+        return DEFAULT_TABLE_SYNTHESIZER
+
+    def _is_sequential(self, table_name: str) -> bool:
+        return self._table_parameters[table_name][0] == SEQUENTIAL_SYNTHESIZER
+
     def key_columns(self, table_name: str) -> list[str]:
         """The table's primary and foreign key columns: generated and wired, never modelled."""
         self._require_table(table_name)
@@ -120,6 +132,11 @@ class IndependentSynthesizer:
 
     def _model_metadata(self, table_name: str) -> Metadata | None:
         """Single-table metadata of what the table's model learns: every column but the keys."""
+        if self._is_sequential(table_name):
+            parent = sequence_relationship(self.metadata, table_name)["parent_table_name"]
+            return sequential_child.sequence_model_metadata(
+                self.metadata, table_name, self.key_columns(table_name), self.key_columns(parent)
+            )
         table = self.metadata.tables[table_name]
         keys = set(self.key_columns(table_name))
         columns = [c for c in table.columns if c not in keys]
@@ -146,6 +163,9 @@ class IndependentSynthesizer:
         metadata = self._model_metadata(table_name)
         if metadata is None:
             return KeysOnlyTable(table_name)
+        if name == SEQUENTIAL_SYNTHESIZER:  # the parent's columns are the sequences' context
+            context = sequential_child.context_names(metadata, table_name)
+            parameters = {**parameters, "context_columns": context + list(parameters.get("context_columns") or [])}
         return _synthesizer_class(name)(metadata, **{"locales": self.locales, **parameters})
 
     def set_table_parameters(self, table_name, table_synthesizer=DEFAULT_TABLE_SYNTHESIZER, table_parameters=None) -> None:
@@ -163,6 +183,11 @@ class IndependentSynthesizer:
                 )
             table_synthesizer, table_parameters = self._table_parameters[table_name][0], table_synthesizer
         cls = _synthesizer_class(table_synthesizer)
+        if table_synthesizer == SEQUENTIAL_SYNTHESIZER and sequence_relationship(self.metadata, table_name) is None:
+            raise SynthesizerInputError(
+                f"table '{table_name}': {SEQUENTIAL_SYNTHESIZER} models one sequence per parent row, so the "
+                "table's sequence_key must be its foreign key to a parent table (metadata.set_sequence_key)."
+            )
         if table_parameters is None:
             table_parameters = {}
         if not isinstance(table_parameters, dict):
@@ -198,10 +223,12 @@ class IndependentSynthesizer:
         return self.metadata.copy()
 
     # -- fitting ---------------------------------------------------------------------------------
-    def fit_table(self, table_name: str, data: pd.DataFrame):
+    def fit_table(self, table_name: str, data: pd.DataFrame, parent_data: pd.DataFrame | None = None):
         """Fit and return the model of one table (this synthesizer is not changed).
 
-        `data` is the table's full real DataFrame; its keys are checked but not learned.
+        `data` is the table's full real DataFrame; its keys are checked but not learned. A
+        sequential child (PARSynthesizer) also needs `parent_data`, its parent table's DataFrame:
+        the parent's columns are the context of its sequences.
         """
         self._require_table(table_name)
         if not isinstance(data, pd.DataFrame):
@@ -213,8 +240,19 @@ class IndependentSynthesizer:
         columns = list(synthesizer.metadata.tables[table_name].columns)
         if data.empty:
             raise ValueError(f"The data for table '{table_name}' is empty; fit needs at least one row.")
-        synthesizer.fit(self._model_data(table_name, data, columns))
+        if self._is_sequential(table_name):
+            relationship = sequence_relationship(self.metadata, table_name)
+            synthesizer.fit(sequential_child.training_frame(table_name, data, parent_data, relationship, columns))
+        else:
+            synthesizer.fit(self._model_data(table_name, data, columns))
         return synthesizer
+
+    def parent_of_sequences(self, table_name: str) -> str | None:
+        """The parent table whose DataFrame `fit_table(table_name, ...)` needs, if any."""
+        self._require_table(table_name)
+        if not self._is_sequential(table_name):
+            return None
+        return sequence_relationship(self.metadata, table_name)["parent_table_name"]
 
     def learn_cardinality(self, data: dict) -> Cardinality:
         """Learn row counts, children-per-parent distributions and key shapes from `data`
@@ -286,7 +324,8 @@ class IndependentSynthesizer:
 
         def fit_one(name):
             began = time.perf_counter()
-            model = self.fit_table(name, data[name])
+            parent = self.parent_of_sequences(name)
+            model = self.fit_table(name, data[name], parent_data=data[parent] if parent else None)
             return name, model, time.perf_counter() - began
 
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth-table") if workers > 1 else None
@@ -362,18 +401,32 @@ class IndependentSynthesizer:
         and scales every other table by N / its real rows."""
         self._require_fitted()
         scale, root_rows = resolve_sizes(self.metadata, self._cardinality.table_rows, scale, num_rows, main_table_name)
-        keys = self._cardinality.sample_keys(scale, seed=self._next_seed(), root_rows=root_rows)
+        sampler = self._cardinality.key_sampler(scale, seed=self._next_seed(), root_rows=root_rows)
         out = {}
-        for name, table in self.metadata.tables.items():
+        for name in self._cardinality.sampling_order:
             model = self._table_synthesizers[name]
             model.set_random_state(self._next_seed())
-            table_keys = keys[name]
+            if self._is_sequential(name):
+                out[name] = self._sample_sequences(name, model, out, sampler)
+                continue
+            table_keys = sampler.table(name)
             rows = model.sample(len(table_keys)).reset_index(drop=True)
-            if DEPTH_COLUMN in table_keys:  # self-reference: each row goes where its depth fits
-                rows = match_by_depth(rows, table_keys.pop(DEPTH_COLUMN).to_numpy(), self._rng)
-            frame = pd.concat([rows, table_keys], axis=1)
-            out[name] = frame[list(table.columns)]
-        return out
+            depth = table_keys.pop(DEPTH_COLUMN).to_numpy() if DEPTH_COLUMN in table_keys else None
+            if depth is not None and DEPTH_COLUMN in rows:  # self-reference: rows go where their depth fits
+                rows = match_by_depth(rows, depth, self._rng)
+            out[name] = pd.concat([rows, table_keys], axis=1)[list(self.metadata.tables[name].columns)]
+        return {name: out[name] for name in self.metadata.tables}
+
+    def _sample_sequences(self, name: str, model, sampled: dict, sampler) -> pd.DataFrame:
+        """A sequential child: one PAR sequence per synthetic parent row (given as context)."""
+        relationship = sequence_relationship(self.metadata, name)
+        learned = self._cardinality.get_relationship(name, relationship["child_foreign_key"])
+        childless = float(learned.count_probabilities[learned.count_values == 0].sum())
+        parent = sampled[relationship["parent_table_name"]]
+        rows, positions = sequential_child.sample_sequences(model, parent, relationship, childless, self._rng)
+        table_keys = sampler.table(name, primary_index=positions)
+        table_keys = table_keys.drop(columns=DEPTH_COLUMN, errors="ignore")
+        return pd.concat([rows, table_keys], axis=1)[list(self.metadata.tables[name].columns)]
 
     def sample_scale(self, scale: float = 1.0) -> dict:
         """SDV 2.0's name for `sample(scale)`."""
