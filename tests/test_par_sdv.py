@@ -101,11 +101,15 @@ def test_numerical_context_conditions_lengths():
     assert synthetic.groupby("entity", sort=False)["age"].first().tolist() == [25.0] * 10 + [75.0] * 10
 
 
-def test_conditional_sampling_refuses_unknown_columns_and_values(group_par):
+def test_conditional_sampling_unknown_columns_and_values(group_par):
     with pytest.raises(SynthesizerInputError, match="'value'"):
         group_par.sample_sequential_columns(pd.DataFrame({"group": ["A"], "value": [1.0]}))
-    with pytest.raises(SamplingError, match="'group'.*'C'"):
-        group_par.sample_sequential_columns(pd.DataFrame({"group": ["C"]}))
+    # An unseen value (a parent category no child of the training data had) warns and is kept; the
+    # rest is conditioned on the other columns given.
+    with pytest.warns(UserWarning, match="'group'.*'C'.*never occur"):
+        unseen = group_par.sample_sequential_columns(pd.DataFrame({"group": ["C"] * 6, "school": ["north"] * 6}))
+    entities = _per_entity(unseen)
+    assert (entities["group"] == "C").all() and (entities["length"] == 2).all() and (entities["tier"] == "gold").all()
     with pytest.raises(SynthesizerInputError, match="DataFrame"):
         group_par.sample_sequential_columns({"group": ["A"]})
 
@@ -193,6 +197,23 @@ def test_irregular_gaps_are_compressed_to_fit():
     assert (synthetic.groupby("entity")["t"].diff().dropna() > 0).all()
 
 
+def test_datetime_index_and_random_walks_stay_in_range():
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(2, 9, 60)
+    frame = pd.DataFrame({
+        "entity": np.repeat(np.arange(60), lengths),
+        "t": np.concatenate([pd.date_range("2024-01-01", periods=n, freq="7D") for n in lengths]),
+        "walk": np.concatenate([np.cumsum(rng.normal(1.0, 1.0, n)) for n in lengths]).round(2),
+    })
+    synthesizer = PARSynthesizer(_metadata(frame), epochs=3, seed=0, enable_gpu=False)
+    synthesizer.fit(frame)
+    synthetic = synthesizer.sample(20, sequence_length=8)
+    assert synthetic["t"].between(frame["t"].min(), frame["t"].max()).all()
+    assert synthetic["walk"].between(frame["walk"].min(), frame["walk"].max()).all()
+    with pytest.raises(SamplingError, match="'t'.*at most 8 steps"):
+        synthesizer.sample(1, sequence_length=9)
+
+
 # -- issue 11 item 3: PII constant per sequence stays constant -----------------------------------
 def test_pii_constant_per_sequence_is_generated_once_per_sequence(group_panel):
     panel = group_panel.copy()
@@ -231,5 +252,33 @@ def test_datetime_and_boolean_context_condition_the_rest():
     by_date = synthesizer.sample_sequential_columns(pd.DataFrame({"signup": [late["signup"]] * 3}))
     assert (by_date["signup"] == late["signup"]).all()
     assert by_date.groupby("entity").size().isin([2, 9]).all()
-    with pytest.raises(SamplingError, match="'signup'.*missing"):
-        synthesizer.sample_sequential_columns(pd.DataFrame({"signup": [pd.NaT]}))
+    with pytest.warns(UserWarning, match="'signup'.*NaT"):
+        missing = synthesizer.sample_sequential_columns(pd.DataFrame({"signup": [pd.NaT], "member": [True]}))
+    assert missing["signup"].isna().all() and len(missing) == 2
+
+
+@pytest.mark.slow
+def test_side_by_side_with_sdv(group_panel):
+    """The same SDV 2.0 calls on SDV's PAR and ours: same call forms, return shapes and error names."""
+    sdv_sequential = pytest.importorskip("sdv.sequential")
+    from sdv.metadata import Metadata as SDVMetadata
+
+    metadata = _metadata(group_panel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SDV 2.0 warns about V1's computer_representation
+        sdv_metadata = SDVMetadata.load_from_dict(metadata.to_dict())
+    engines = {
+        "sdv": sdv_sequential.PARSynthesizer(sdv_metadata, context_columns=["group"], epochs=1),
+        "ours": PARSynthesizer(metadata, context_columns=["group"], epochs=1, seed=0, enable_gpu=False),
+    }
+    results = {}
+    for name, synthesizer in engines.items():
+        with pytest.raises(Exception) as before_fit:
+            synthesizer.sample_sequences(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            synthesizer.fit({"panel": group_panel})
+            sampled = synthesizer.sample_sequences(4)
+        results[name] = (type(before_fit.value).__name__, list(sampled), sampled["panel"]["entity"].nunique(),
+                         sorted(sampled["panel"].columns))
+    assert results["ours"] == results["sdv"] == ("NotFittedError", ["panel"], 4, sorted(group_panel.columns))

@@ -12,6 +12,10 @@ request takes the values it was not given from a real sequence that matches it (
   ceil(sqrt(m)) nearest of the m candidates in rank distance (ties all kept);
 * one of the nearest is drawn at random per request.
 
+A given value never seen in training (a category, or a missing value where the data had none)
+cannot be matched: it is left out of that row's matching and the model is conditioned on the
+donor's value instead; the caller warns and still shows the given value.
+
 The donors hold per-sequence context only (context values, length, index start); ids and PII are
 never stored here, they are generated.
 """
@@ -20,8 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from synth_assets.errors import SamplingError
 
 _CHUNK = 2_000_000  # distance-matrix cells per chunk (16 MB of float64)
 
@@ -62,40 +64,41 @@ class ContextMatcher:
         if not len(ordered):
             return np.where(np.isnan(x), -1.0, 0.0)
         rank = (np.searchsorted(ordered, x, "left") + np.searchsorted(ordered, x, "right")) / (2.0 * len(ordered))
-        return np.where(np.isnan(x), -1.0, rank)
+        rank = np.where(np.isnan(x), -1.0, rank)
+        if not np.isnan(self._numbers(column, self.donors[column])).any():
+            rank[np.isnan(x)] = np.nan  # missing where the data never is: unseen, not matched on
+        return rank
 
-    def sample(self, given: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-        """Donor rows for each given row, with the given values put in; same row order as `given`."""
+    def sample(self, given: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+        """(donor rows for each given row with the given values put in, {column: given values never
+        seen in training}); rows in the order of `given`. Unseen values keep the donor's value."""
         given = given.reset_index(drop=True)
         discrete = [c for c in given.columns if c not in self.numeric_columns]
         numeric = [c for c in given.columns if c in self.numeric_columns]
-        for column in numeric:
-            self._check_missing(column, given[column])
-        candidates = self._discrete_candidates(given, discrete)
-        chosen = np.empty(len(given), dtype=np.int64)
+        unseen = {}
+        candidates = self._discrete_candidates(given, discrete, unseen)
         donor_ranks = {c: self._ranks(c, self.donors[c]) for c in numeric}
         given_ranks = {c: self._ranks(c, given[c]) for c in numeric}
+        unseen.update({c: np.isnan(r) for c, r in given_ranks.items() if np.isnan(r).any()})
+        chosen = np.empty(len(given), dtype=np.int64)
         for rows, pool in candidates:
             chosen[rows] = self._nearest(rows, pool, donor_ranks, given_ranks, rng)
         out = self.donors.iloc[chosen].reset_index(drop=True)
         for column in given.columns:
-            out[column] = given[column].to_numpy()
-        return out
+            keep = unseen.get(column, np.zeros(len(given), dtype=bool))
+            out[column] = given[column].where(~keep, out[column]).to_numpy()
+        return out, {c: sorted({repr(v) for v in given.loc[m, c]})[:10] for c, m in unseen.items()}
 
-    def _check_missing(self, column: str, values: pd.Series) -> None:
-        if np.isnan(self._numbers(column, values)).any() and not self.donors[column].isna().any():
-            raise SamplingError(
-                f"table '{self.table_name}', column '{column}': the given context has missing or unreadable "
-                "values, and the training data has none there; give values, or leave the column out to have it drawn."
-            )
-
-    def _discrete_candidates(self, given: pd.DataFrame, discrete: list[str]):
-        """[(request rows, donor indices)] per distinct combination of given discrete values."""
+    def _discrete_candidates(self, given: pd.DataFrame, discrete: list[str], unseen: dict):
+        """[(request rows, donor indices)] per distinct combination of given discrete values; the
+        masks of values never seen in training go into `unseen`."""
         if not discrete:
             return [(np.arange(len(given)), np.arange(len(self.donors)))]
         donor_codes, given_codes = [], []
         for column in discrete:
             donor, request = self._codes(column, given[column])
+            if (request > donor.max(initial=-1)).any():
+                unseen[column] = request > donor.max(initial=-1)
             donor_codes.append(donor)
             given_codes.append(request)
         donor_codes, given_codes = np.column_stack(donor_codes), np.column_stack(given_codes)
@@ -114,17 +117,8 @@ class ContextMatcher:
     def _codes(self, column: str, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         donors = self.donors[column]
         both = pd.concat([donors.astype(object), values.astype(object)], ignore_index=True)
-        codes, uniques = pd.factorize(both, use_na_sentinel=False)
-        donor, request = codes[: len(donors)], codes[len(donors):]
-        unseen = request >= donor.max() + 1 if len(donor) else np.ones(len(request), dtype=bool)
-        if unseen.any():
-            values_unseen = sorted({repr(v) for v in values[unseen].tolist()})[:10]
-            raise SamplingError(
-                f"table '{self.table_name}', column '{column}': context values {', '.join(values_unseen)} never "
-                "occur in the training data; PAR can only condition on values it has seen. Pass seen values "
-                "or leave the column out to have it drawn."
-            )
-        return donor, request
+        codes, _ = pd.factorize(both, use_na_sentinel=False)
+        return codes[: len(donors)], codes[len(donors):]
 
     @staticmethod
     def _nearest(rows, pool, donor_ranks: dict, given_ranks: dict, rng) -> np.ndarray:
@@ -132,13 +126,14 @@ class ContextMatcher:
         if not donor_ranks:
             return pool[rng.integers(len(pool), size=len(rows))]
         k = int(np.ceil(np.sqrt(len(pool))))
-        pool_ranks = np.column_stack([donor_ranks[c][pool] for c in donor_ranks])
         out = np.empty(len(rows), dtype=np.int64)
         step = max(1, _CHUNK // len(pool))
         for begin in range(0, len(rows), step):
             part = rows[begin: begin + step]
-            request = np.column_stack([given_ranks[c][part] for c in given_ranks])
-            distance = np.abs(request[:, None, :] - pool_ranks[None, :, :]).sum(axis=2)
+            distance = np.zeros((len(part), len(pool)))
+            for column, ranks in given_ranks.items():
+                gap = np.abs(ranks[part][:, None] - donor_ranks[column][pool][None, :])
+                distance += np.nan_to_num(gap, nan=0.0)  # an unseen value is not matched on
             kth = np.partition(distance, k - 1, axis=1)[:, k - 1: k]
             score = np.where(distance <= kth + 1e-12, rng.random(distance.shape), -1.0)
             out[begin: begin + len(part)] = pool[score.argmax(axis=1)]

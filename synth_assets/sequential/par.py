@@ -8,7 +8,8 @@ per sequence (a patient's name) are generated once per sequence for the same rea
 
 `sample_sequential_columns` completes the context it is given by nearest matching on real
 sequences (context.py), so lengths, index starts and the other context values follow their real
-conditional distributions. With `enforce_min_max_values`, the sequence index stays within its
+conditional distributions (values never seen in training are warned about and matched on the
+other columns). With `enforce_min_max_values`, the sequence index stays within its
 real range (see `_fit_index_in_range`).
 """
 
@@ -320,15 +321,27 @@ class PARSynthesizer(BaseSynthesizer):
             matched = matched.assign(**{LENGTH_COLUMN: sequence_length})
         if matched.shape[1] == 0:  # nothing to condition on: new contexts, as `sample` draws them
             self._context_model.set_random_state(self._next_seed())
-            context_frame = self._context_model.sample(len(given))
+            model_frame = self._context_model.sample(len(given))
         else:
-            context_frame = self._matcher.sample(matched, np.random.default_rng(self._next_seed()))
+            model_frame, unseen = self._matcher.sample(matched, np.random.default_rng(self._next_seed()))
+            self._warn_unseen(unseen)
             generated = self._context_model._processor.generate_columns(len(given), seed=self._next_seed())
             for column in generated.columns:
-                context_frame[column] = generated[column].to_numpy()
+                model_frame[column] = generated[column].to_numpy()
+        shown = model_frame.copy()
         for column in given.columns:
-            context_frame[column] = given[column].to_numpy()
-        return self._sample_from_context(context_frame, sequence_length, keys=keys)
+            shown[column] = given[column].to_numpy()
+        return self._sample_from_context(shown, sequence_length, keys=keys, model_frame=model_frame)
+
+    def _warn_unseen(self, unseen: dict) -> None:
+        for column, values in unseen.items():
+            warnings.warn(
+                f"table '{self.table_name}', column '{column}': context values {', '.join(values)} never occur "
+                "in the training data; their sequences are conditioned on the most similar seen contexts "
+                "(the given values are kept in the output).",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _check_given_context(self, context_columns) -> pd.DataFrame:
         if not isinstance(context_columns, pd.DataFrame):
@@ -367,16 +380,19 @@ class PARSynthesizer(BaseSynthesizer):
         low, high = self._index_range
         return int(np.floor((high - low) / self._gap_bounds[0] + 1e-9)) + 1
 
-    def _sample_from_context(self, context_frame: pd.DataFrame, sequence_length, keys) -> pd.DataFrame:
+    def _sample_from_context(self, context_frame: pd.DataFrame, sequence_length, keys, model_frame=None) -> pd.DataFrame:
+        """Sequences for context rows: `context_frame` is shown in the output, `model_frame` (default:
+        the same) conditions the network, the lengths and the index starts."""
         key, index = self.table_metadata.sequence_key, self.table_metadata.sequence_index
+        model_frame = context_frame if model_frame is None else model_frame
         num_sequences = len(context_frame)
         if num_sequences == 0:
             return pd.DataFrame({c: pd.Series(dtype=self._dtypes[c]) for c in self._columns})
         if sequence_length is not None:
             lengths = np.full(num_sequences, sequence_length, dtype=np.int64)
         else:
-            lengths = np.clip(np.round(context_frame[LENGTH_COLUMN].to_numpy(dtype=float)), 1, None).astype(np.int64)
-        features = self._context_features(context_frame.assign(**{LENGTH_COLUMN: lengths}), seed=self._next_seed())
+            lengths = np.clip(np.round(model_frame[LENGTH_COLUMN].to_numpy(dtype=float)), 1, None).astype(np.int64)
+        features = self._context_features(model_frame.assign(**{LENGTH_COLUMN: lengths}), seed=self._next_seed())
         encoded = self._model.sample(
             features, lengths, seed=self._next_seed(), sample_size=self.sample_size, device=self.device or "cpu"
         )
@@ -389,7 +405,7 @@ class PARSynthesizer(BaseSynthesizer):
         out[key] = pd.Series(np.asarray(keys, dtype=object)[repeat]).astype(self._dtypes[key], errors="ignore")
         if index:
             gaps = steps.pop(INDEX_GAP_COLUMN).to_numpy(dtype=float)
-            starts = context_frame[INDEX_START_COLUMN].to_numpy(dtype=float)
+            starts = model_frame[INDEX_START_COLUMN].to_numpy(dtype=float)
             out[index] = self._sample_index(gaps, lengths, starts)
         for column in self._context:
             out[column] = context_frame[column].to_numpy()[repeat]
