@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_assets.errors import NotFittedError, SamplingError, SynthesizerInputError
+from synth_assets.errors import InvalidDataError, NotFittedError, SamplingError, SynthesizerInputError
 from synth_assets.sequential import PARSynthesizer
 from test_par import panel_metadata as _metadata
 
@@ -160,8 +160,15 @@ def test_sdv_error_classes(group_panel):
     for call in (lambda: synthesizer.sample(-1), lambda: synthesizer.sample_sequences(2, sequence_length=0)):
         with pytest.raises(SynthesizerInputError):
             call()
-    with pytest.raises(SynthesizerInputError, match="epochs"):
-        PARSynthesizer(_metadata(group_panel), epochs=0)
+    for kwargs in ({"epochs": 0}, {"context_columns": "group"}, {"context_columns": ["nope"]},
+                   {"context_columns": ["entity"]}, {"early_stopping_patience": 3, "validation_split": 0.0}):
+        with pytest.raises(SynthesizerInputError, match=next(iter(kwargs))):
+            PARSynthesizer(_metadata(group_panel), **kwargs)
+    bad_key = group_panel.assign(entity=group_panel["entity"].where(group_panel.index != 3))
+    varying = group_panel.assign(school=np.where(group_panel.index == 1, "east", group_panel["school"]))
+    for data, match in ((bad_key, "'entity'.*missing"), (varying, "school.*vary")):
+        with pytest.raises(InvalidDataError, match=match):
+            PARSynthesizer(_metadata(group_panel), context_columns=["school"], epochs=1, enable_gpu=False).fit(data)
 
 
 # -- item 8: the index and min/max columns stay in the real range --------------------------------

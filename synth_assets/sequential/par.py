@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from synth_assets.errors import SamplingError, SynthesizerInputError
+from synth_assets.errors import InvalidDataError, SamplingError, SynthesizerInputError
 from synth_assets.metadata import Metadata, MetadataError, TableMetadata
 from synth_assets.processing import IdGenerator, TableProcessor
 from synth_assets.progress import check_progress_callback
@@ -90,13 +90,13 @@ class PARSynthesizer(BaseSynthesizer):
         if context_columns is None:
             context_columns = []
         if isinstance(context_columns, str) or not isinstance(context_columns, (list, tuple)):
-            raise TypeError(f"`context_columns` must be a list of column names, got {context_columns!r}.")
+            raise SynthesizerInputError(f"`context_columns` must be a list of column names, got {context_columns!r}.")
         reserved = {table.sequence_key, table.sequence_index}
         for column in context_columns:
             if column not in table.columns:
-                raise ValueError(f"`context_columns` names '{column}', which is not a column of table '{self.table_name}'.")
+                raise SynthesizerInputError(f"`context_columns` names '{column}', which is not a column of table '{self.table_name}'.")
             if column in reserved:
-                raise ValueError(f"`context_columns` cannot include the sequence key or index ('{column}').")
+                raise SynthesizerInputError(f"`context_columns` cannot include the sequence key or index ('{column}').")
         self.context_columns = list(context_columns)
         if segment_size is not None:
             segment_size = check_positive_int("segment_size", segment_size)
@@ -113,7 +113,7 @@ class PARSynthesizer(BaseSynthesizer):
         if early_stopping_patience is not None:
             early_stopping_patience = check_positive_int("early_stopping_patience", early_stopping_patience)
             if self.validation_split == 0:
-                raise ValueError("`early_stopping_patience` needs `validation_split` > 0 to measure a validation loss.")
+                raise SynthesizerInputError("`early_stopping_patience` needs `validation_split` > 0 to measure a validation loss.")
         self.early_stopping_patience = early_stopping_patience
         self.seed = check_random_state(seed, "seed")
         self.set_random_state(seed)
@@ -132,24 +132,24 @@ class PARSynthesizer(BaseSynthesizer):
         table, key = self.table_metadata, self.table_metadata.sequence_key
         table.validate_data(data, self.table_name)
         if data[key].isna().any():
-            raise ValueError(
+            raise InvalidDataError(
                 f"table '{self.table_name}', column '{key}': the sequence key has {int(data[key].isna().sum())} "
                 "missing values; every row needs its sequence."
             )
         index = table.sequence_index
         if index is not None and data[index].isna().any():
-            raise ValueError(f"table '{self.table_name}', column '{index}': the sequence index has missing values.")
+            raise InvalidDataError(f"table '{self.table_name}', column '{index}': the sequence index has missing values.")
         if self.context_columns:
             varying = data.groupby(key, sort=False)[self.context_columns].nunique(dropna=False).gt(1).any()
             bad = list(varying[varying].index)
             if bad:
-                raise ValueError(
+                raise InvalidDataError(
                     f"table '{self.table_name}': context columns {bad} vary within a sequence; context "
                     "columns must be constant per sequence key. Remove them from context_columns."
                 )
 
     def _constant_columns(self, data: pd.DataFrame, candidates: list[str]) -> list[str]:
-        """Modelled columns with one value per sequence (in sequences of 2+ rows)."""
+        """Columns with one value per sequence (in sequences of 2+ rows), generated ones included."""
         if not candidates:
             return []
         key = self.table_metadata.sequence_key
@@ -251,7 +251,7 @@ class PARSynthesizer(BaseSynthesizer):
         gaps = np.diff(index_values, prepend=np.nan)
         gaps[first_rows] = 0.0
         if (gaps < 0).any():  # cannot happen after sorting unless the index has duplicates handled oddly
-            raise ValueError(f"table '{self.table_name}', column '{index}': index values go backwards.")
+            raise InvalidDataError(f"table '{self.table_name}', column '{index}': index values go backwards.")
         steps[INDEX_GAP_COLUMN] = gaps
         step_meta[INDEX_GAP_COLUMN] = {"sdtype": "numerical", "computer_representation": "Float"}
         context_frame[INDEX_START_COLUMN] = index_values[first_rows]
