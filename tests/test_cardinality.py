@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synth_assets.errors import InvalidDataError
 from synth_assets.evaluation import cardinality_shape_similarity, referential_integrity
-from synth_assets.metadata import Metadata, MetadataError
+from synth_assets.metadata import Metadata
 from synth_assets.multi_table import Cardinality, learn_cardinality
 from synth_assets.multi_table.cardinality import _adjust_total, _largest_remainder
 from synth_assets.multi_table.demo import make_demo_data
@@ -203,15 +204,15 @@ def test_joint_null_pattern_is_kept():
 def test_learning_rejects_bad_keys(demo):
     data, metadata = demo
     orphan = dict(data, orders=data["orders"].assign(user_id=data["orders"]["user_id"].replace("U00001", "U99999")))
-    with pytest.raises(MetadataError, match=r"table 'orders', column 'user_id'.*U99999"):
+    with pytest.raises(InvalidDataError, match=r"table 'orders', column 'user_id'.*U99999"):
         learn_cardinality(metadata, orphan)
     users = data["users"].copy()
     users.loc[1, "user_id"] = users.loc[0, "user_id"]
-    with pytest.raises(MetadataError, match=r"table 'users', column 'user_id'.*duplicate"):
+    with pytest.raises(InvalidDataError, match=r"table 'users', column 'user_id'.*duplicate"):
         learn_cardinality(metadata, dict(data, users=users))
-    with pytest.raises(MetadataError, match=r"'ghost'.*not in the metadata"):
+    with pytest.raises(InvalidDataError, match=r"'ghost'.*not in the metadata"):
         learn_cardinality(metadata, dict(data, ghost=data["settings"]))
-    with pytest.raises(MetadataError, match=r"'settings'.*missing from the data"):
+    with pytest.raises(InvalidDataError, match=r"'settings'.*missing from the data"):
         learn_cardinality(metadata, {k: v for k, v in data.items() if k != "settings"})
 
 

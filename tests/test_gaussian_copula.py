@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from synth_assets import GaussianCopulaSynthesizer, Metadata
-from synth_assets.metadata import MetadataError
+from synth_assets.errors import InvalidDataError
 
 N = 5000
 
@@ -178,11 +178,11 @@ def test_fit_accepts_a_one_entry_dict(real, metadata):
 
 def test_fit_validates_data_against_metadata(real, metadata):
     synthesizer = GaussianCopulaSynthesizer(metadata)
-    with pytest.raises(MetadataError, match=r"table 'customers'.*\['visits'\]"):
+    with pytest.raises(InvalidDataError, match=r"table 'customers'.*\['visits'\]"):
         synthesizer.fit(real.drop(columns="visits"))
     duplicated = real.copy()
     duplicated.loc[1, "customer_id"] = 0
-    with pytest.raises(MetadataError, match="'customer_id' has duplicate values"):
+    with pytest.raises(InvalidDataError, match="'customer_id' has duplicate values"):
         synthesizer.fit(duplicated)
 
 

@@ -6,6 +6,7 @@ import warnings
 import pandas as pd
 import pytest
 
+from synth_assets.errors import InvalidDataError
 from synth_assets.evaluation import cardinality_shape_similarity, referential_integrity
 from synth_assets.metadata import Metadata, MetadataError
 from synth_assets.multi_table import Cardinality, IndependentSynthesizer, KeysOnlyTable
@@ -265,7 +266,7 @@ def test_bad_data_is_refused_and_nothing_is_fitted(demo, fitted, case):
     data, metadata = demo
     bad, message = _bad_inputs(data)[case]
     synthesizer = IndependentSynthesizer(metadata)
-    with pytest.raises(MetadataError, match=message):
+    with pytest.raises(InvalidDataError, match=message):
         synthesizer.fit(bad)
     assert not synthesizer._fitted
     with pytest.raises(ValueError, match="has not been fitted"):
@@ -279,7 +280,7 @@ def test_failed_refit_keeps_the_previous_model(demo):
     synthesizer.set_random_state(0)
     before = synthesizer.sample()
     bad, _ = _bad_inputs(data)["orphan foreign key"]
-    with pytest.raises(MetadataError):
+    with pytest.raises(InvalidDataError):
         synthesizer.fit(bad)
     synthesizer.set_random_state(0)
     after = synthesizer.sample()
@@ -290,7 +291,7 @@ def test_wrong_values_are_refused_before_any_table_is_fitted(demo):
     data, metadata = demo
     synthesizer = IndependentSynthesizer(metadata, n_jobs=2)
     broken = data["products"].assign(price="not a number")
-    with pytest.raises(MetadataError, match=r"table 'products', column 'price'"):
+    with pytest.raises(InvalidDataError, match=r"table 'products', column 'price'"):
         synthesizer.fit(dict(data, products=broken))
     assert not synthesizer._fitted
 

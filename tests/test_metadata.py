@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synth_assets.errors import InvalidDataError
 from synth_assets.metadata import Metadata, MetadataError, TableMetadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -253,7 +254,7 @@ def test_valid_data_passes(hotel_data):
 
 def _expect_data_error(data, *fragments, metadata=None):
     metadata = metadata or Metadata.load_from_json(MULTI)
-    with pytest.raises(MetadataError) as info:
+    with pytest.raises(InvalidDataError) as info:
         metadata.validate_data(data)
     for fragment in fragments:
         assert fragment in str(info.value), (fragment, str(info.value))
@@ -304,7 +305,7 @@ def test_missing_and_unknown_tables(hotel_data):
 def test_single_table_accepts_a_dataframe():
     metadata = Metadata.load_from_dict({"columns": {"a": {"sdtype": "numerical"}}})
     metadata.validate_data(pd.DataFrame({"a": [1, 2]}))
-    with pytest.raises(MetadataError, match=r"table 'table'.*\['b'\]"):
+    with pytest.raises(InvalidDataError, match=r"table 'table'.*\['b'\]"):
         metadata.validate_data(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
     with pytest.raises(TypeError):
         metadata.validate_data([1, 2])

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_assets.metadata import Metadata, MetadataError
+from synth_assets.errors import InvalidDataError
+from synth_assets.metadata import Metadata
 from synth_assets.processing import IdGenerator, PIIGenerator, TableProcessor
 
 N = 120
@@ -143,7 +144,7 @@ def test_processor_errors(frame, table):
         processor.transform(frame)
     with pytest.raises(ValueError, match="categorical_encoding"):
         TableProcessor(table, categorical_encoding="onehot")
-    with pytest.raises(MetadataError, match=r"table 'people'.*missing columns \['cat'\]"):
+    with pytest.raises(InvalidDataError, match=r"table 'people'.*missing columns \['cat'\]"):
         processor.fit(frame.drop(columns="cat"))
     processor.fit(frame)
     with pytest.raises(ValueError, match="table 'people': column 'cat' is missing"):

@@ -7,6 +7,7 @@ import warnings
 
 import pandas as pd
 
+from synth_assets.errors import InvalidDataError
 from synth_assets.metadata.table import TableMetadata
 
 _DATETIME_FORMATS = (
@@ -110,7 +111,7 @@ def detect_table(data: pd.DataFrame) -> TableMetadata:
         raise TypeError(f"detect_from_dataframe needs a pandas DataFrame, got {type(data).__name__}.")
     if data.columns.duplicated().any():
         dupes = list(data.columns[data.columns.duplicated()])
-        raise ValueError(f"Column names must be unique; duplicated: {dupes}.")
+        raise InvalidDataError(f"Column names must be unique; duplicated: {dupes}.")
     table = TableMetadata(columns={str(c): detect_column(str(c), data[c]) for c in data.columns})
     for name, spec in table.columns.items():
         if spec["sdtype"] == "id" and data[name].notna().all() and data[name].is_unique:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from synth_assets.errors import InvalidDataError, InvalidMetadataError
 from synth_assets.metadata.detection import detect_relationships, detect_table
-from synth_assets.metadata.table import MetadataError, TableMetadata
+from synth_assets.metadata.table import TableMetadata
 
 METADATA_SPEC_VERSION = "V1"
 DEFAULT_TABLE_NAME = "table"
@@ -36,7 +37,7 @@ class Metadata:
             name = single_table_name or DEFAULT_TABLE_NAME
             metadata.tables[name] = TableMetadata.load_from_dict(metadata_dict)
         else:
-            raise MetadataError("Metadata dict needs 'tables' (multi-table) or 'columns' (single-table).")
+            raise InvalidMetadataError("Metadata dict needs 'tables' (multi-table) or 'columns' (single-table).")
         return metadata
 
     @classmethod
@@ -48,7 +49,7 @@ class Metadata:
             try:
                 metadata_dict = json.load(handle)
             except json.JSONDecodeError as error:
-                raise MetadataError(f"'{filepath}' is not valid JSON: {error}") from error
+                raise InvalidMetadataError(f"'{filepath}' is not valid JSON: {error}") from error
         return cls.load_from_dict(metadata_dict, single_table_name=single_table_name)
 
     def to_dict(self) -> dict:
@@ -105,7 +106,7 @@ class Metadata:
 
     def get_single_table_name(self) -> str:
         if len(self.tables) != 1:
-            raise ValueError(
+            raise InvalidMetadataError(
                 f"This synthesizer models one table, but the metadata has {len(self.tables)}: "
                 f"{self.table_names}. Pass single-table metadata."
             )
@@ -131,7 +132,7 @@ class Metadata:
                 return
             if state.get(table) == "visiting":
                 cycle = " -> ".join([*path, table])
-                raise MetadataError(f"Relationships form a cycle ({cycle}); SDV metadata must be acyclic.")
+                raise InvalidMetadataError(f"Relationships form a cycle ({cycle}); SDV metadata must be acyclic.")
             state[table] = "visiting"
             for relationship in self.get_parents(table):
                 if relationship["parent_table_name"] != table:
@@ -145,7 +146,7 @@ class Metadata:
 
     def _require_table(self, table_name: str):
         if table_name not in self.tables:
-            raise ValueError(f"Table '{table_name}' is not in the metadata; known tables: {self.table_names}.")
+            raise InvalidMetadataError(f"Table '{table_name}' is not in the metadata; known tables: {self.table_names}.")
 
     # -- edits (SDV method names) ----------------------------------------------------------------
     def _table_arg(self, table_name: str | None) -> TableMetadata:
@@ -183,7 +184,7 @@ class Metadata:
 
     def add_table(self, table_name: str):
         if table_name in self.tables:
-            raise ValueError(f"Table '{table_name}' already exists.")
+            raise InvalidMetadataError(f"Table '{table_name}' already exists.")
         self.tables[table_name] = TableMetadata()
 
     def add_relationship(self, parent_table_name, child_table_name, parent_primary_key, child_foreign_key):
@@ -197,7 +198,7 @@ class Metadata:
         self.relationships.append(relationship)
         try:
             self.topological_order()
-        except MetadataError:
+        except InvalidMetadataError:
             self.relationships.pop()
             raise
 
@@ -213,21 +214,21 @@ class Metadata:
         pk, fk = relationship["parent_primary_key"], relationship["child_foreign_key"]
         for table in (parent, child):
             if table not in self.tables:
-                raise MetadataError(f"Relationship {parent} -> {child}: table '{table}' is not in the metadata.")
+                raise InvalidMetadataError(f"Relationship {parent} -> {child}: table '{table}' is not in the metadata.")
         parent_meta = self.tables[parent]
         if pk not in parent_meta.columns:
-            raise MetadataError(f"Relationship {parent} -> {child}: '{pk}' is not a column of table '{parent}'.")
+            raise InvalidMetadataError(f"Relationship {parent} -> {child}: '{pk}' is not a column of table '{parent}'.")
         if parent_meta.primary_key != pk:
-            raise MetadataError(
+            raise InvalidMetadataError(
                 f"Relationship {parent} -> {child}: '{pk}' is not the primary key of table '{parent}' "
                 f"(primary key: {parent_meta.primary_key!r}); set_primary_key first."
             )
         if fk not in self.tables[child].columns:
-            raise MetadataError(f"Relationship {parent} -> {child}: '{fk}' is not a column of table '{child}'.")
+            raise InvalidMetadataError(f"Relationship {parent} -> {child}: '{fk}' is not a column of table '{child}'.")
 
     def validate(self) -> None:
         if not self.tables:
-            raise MetadataError("Metadata has no tables.")
+            raise InvalidMetadataError("Metadata has no tables.")
         for name, table in self.tables.items():
             table.validate(name)
         for relationship in self.relationships:
@@ -249,10 +250,10 @@ class Metadata:
         for name, frame in data.items():
             pk = self.tables[name].primary_key
             if pk is not None and pk not in frame.columns:
-                raise MetadataError(f"table '{name}': primary key column '{pk}' is missing from the data.")
+                raise InvalidDataError(f"table '{name}': primary key column '{pk}' is missing from the data.")
             errors = self.tables[name].key_value_errors(frame, name)
             if errors:
-                raise MetadataError("Invalid data:\n  " + "\n  ".join(errors))
+                raise InvalidDataError(errors)
         self._validate_foreign_keys(data)
 
     def _table_dict(self, data) -> dict:
@@ -262,10 +263,10 @@ class Metadata:
             raise TypeError(f"Data must be a DataFrame or a {{table_name: DataFrame}} dict, got {type(data).__name__}.")
         unknown = [t for t in data if t not in self.tables]
         if unknown:
-            raise MetadataError(f"Tables {unknown} are in the data but not in the metadata (known: {self.table_names}).")
+            raise InvalidDataError(f"Tables {unknown} are in the data but not in the metadata (known: {self.table_names}).")
         missing = [t for t in self.tables if t not in data]
         if missing:
-            raise MetadataError(f"Tables {missing} are in the metadata but missing from the data.")
+            raise InvalidDataError(f"Tables {missing} are in the metadata but missing from the data.")
         for name, frame in data.items():
             if not isinstance(frame, pd.DataFrame):
                 raise TypeError(f"Data for table '{name}' must be a pandas DataFrame, got {type(frame).__name__}.")
@@ -276,11 +277,11 @@ class Metadata:
             parent, child = relationship["parent_table_name"], relationship["child_table_name"]
             pk, fk = relationship["parent_primary_key"], relationship["child_foreign_key"]
             if fk not in data[child].columns:
-                raise MetadataError(f"table '{child}': foreign key column '{fk}' is missing from the data.")
+                raise InvalidDataError(f"table '{child}': foreign key column '{fk}' is missing from the data.")
             child_values = data[child][fk].dropna()
             orphans = child_values[~child_values.isin(data[parent][pk])].unique()
             if len(orphans):
-                raise MetadataError(
+                raise InvalidDataError(
                     f"table '{child}', column '{fk}': {len(orphans)} foreign key values are not in "
                     f"'{parent}.{pk}', e.g. {list(orphans[:5])}; drop those rows or add the parents."
                 )
@@ -288,10 +289,10 @@ class Metadata:
 
 def _require_column(table: TableMetadata, column: str, table_name):
     if column not in table.columns:
-        raise MetadataError(f"Column '{column}' is not in table '{table_name or DEFAULT_TABLE_NAME}'.")
+        raise InvalidMetadataError(f"Column '{column}' is not in table '{table_name or DEFAULT_TABLE_NAME}'.")
 
 
 def _check_relationship_shape(relationship) -> dict:
     if not isinstance(relationship, dict) or any(k not in relationship for k in _RELATIONSHIP_KEYS):
-        raise MetadataError(f"Each relationship needs keys {list(_RELATIONSHIP_KEYS)}; got {relationship!r}.")
+        raise InvalidMetadataError(f"Each relationship needs keys {list(_RELATIONSHIP_KEYS)}; got {relationship!r}.")
     return {k: relationship[k] for k in _RELATIONSHIP_KEYS}

@@ -6,7 +6,7 @@ import copy
 
 import pandas as pd
 
-from synth_assets.errors import InvalidMetadataError
+from synth_assets.errors import InvalidDataError, InvalidMetadataError
 from synth_assets.metadata.sdtypes import (
     MODELLED_SDTYPES,
     NUMERICAL_REPRESENTATIONS,
@@ -17,9 +17,8 @@ from synth_assets.metadata.sdtypes import (
 _TABLE_KEYS = ("primary_key", "alternate_keys", "sequence_key", "sequence_index")
 
 
-class MetadataError(InvalidMetadataError):
-    """Metadata or data that does not fit it; the message names the table and column
-    (an InvalidMetadataError, so code catching SDV's error name catches it)."""
+# The name this package used before it had SDV's error classes; kept so old imports work.
+MetadataError = InvalidMetadataError
 
 
 class TableMetadata:
@@ -41,7 +40,7 @@ class TableMetadata:
     @classmethod
     def load_from_dict(cls, table_dict: dict) -> "TableMetadata":
         if not isinstance(table_dict, dict) or not isinstance(table_dict.get("columns", {}), dict):
-            raise MetadataError("Table metadata must be a dict with a 'columns' mapping.")
+            raise InvalidMetadataError("Table metadata must be a dict with a 'columns' mapping.")
         return cls(
             columns=table_dict.get("columns", {}),
             primary_key=table_dict.get("primary_key"),
@@ -90,7 +89,7 @@ class TableMetadata:
         names = list(names)
         unknown = [n for n in names if n not in self.columns]
         if unknown:
-            raise MetadataError(f"Columns {unknown} are not in the metadata.")
+            raise InvalidMetadataError(f"Columns {unknown} are not in the metadata.")
         keep = set(names)
         return TableMetadata(
             columns={n: self.columns[n] for n in names},
@@ -103,16 +102,16 @@ class TableMetadata:
     # -- edits (SDV method names) ----------------------------------------------------------------
     def update_column(self, column_name: str, **kwargs):
         if column_name not in self.columns:
-            raise MetadataError(f"Column '{column_name}' is not in the metadata; add_column first.")
+            raise InvalidMetadataError(f"Column '{column_name}' is not in the metadata; add_column first.")
         if "sdtype" in kwargs:
             self.columns[column_name] = {"sdtype": kwargs.pop("sdtype")}
         self.columns[column_name].update(kwargs)
 
     def add_column(self, column_name: str, **kwargs):
         if column_name in self.columns:
-            raise MetadataError(f"Column '{column_name}' already exists; use update_column.")
+            raise InvalidMetadataError(f"Column '{column_name}' already exists; use update_column.")
         if "sdtype" not in kwargs:
-            raise MetadataError(f"Column '{column_name}' needs an 'sdtype'.")
+            raise InvalidMetadataError(f"Column '{column_name}' needs an 'sdtype'.")
         self.columns[column_name] = dict(kwargs)
 
     # -- validation ------------------------------------------------------------------------------
@@ -157,7 +156,7 @@ class TableMetadata:
         if index is not None and index == self.sequence_key:
             errors.append(f"table '{table_name}': sequence_key and sequence_index must differ.")
         if errors:
-            raise MetadataError("Invalid metadata:\n  " + "\n  ".join(errors))
+            raise InvalidMetadataError("Invalid metadata:\n  " + "\n  ".join(errors))
 
     def key_value_errors(self, data: pd.DataFrame, table_name: str = "table") -> list[str]:
         """Primary and alternate keys present in `data` must be non-null and unique."""
@@ -187,7 +186,7 @@ class TableMetadata:
                 if error:
                     errors.append(f"table '{table_name}', column '{name}': {error}")
         if errors:
-            raise MetadataError("Invalid data:\n  " + "\n  ".join(errors))
+            raise InvalidDataError(errors)
 
 
 def _key_errors(values: pd.Series, key: str, table_name: str) -> list[str]:
