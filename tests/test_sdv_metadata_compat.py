@@ -54,3 +54,215 @@ def test_orphan_foreign_keys_are_invalid_data_error():
         metadata.validate_data(data)
     with pytest.raises(InvalidDataError, match=r"table 'c', column 'pid'"):
         metadata.validate_keys(data)
+
+
+# -- item 2: the sdtype list -----------------------------------------------------------------------
+@pytest.mark.parametrize("sdtype", ["seed_instance", "random", "date", "pystr", "roomtype"])
+def test_faker_attributes_that_are_not_pii_sdtypes_are_refused(sdtype):
+    from synth_assets import GaussianCopulaSynthesizer
+
+    metadata = _single({"a": {"sdtype": "numerical"}, "b": {"sdtype": sdtype}})
+    with pytest.raises(InvalidMetadataError, match=rf"table 't', column 'b'.*unknown sdtype '{sdtype}'"):
+        metadata.validate()
+    with pytest.raises(InvalidMetadataError, match=r"column 'b'"):
+        GaussianCopulaSynthesizer(metadata)
+
+
+def test_every_listed_pii_sdtype_has_a_faker_method():
+    from faker import Faker
+
+    from synth_assets.metadata import PII_FAKER_METHODS, SDTYPES
+
+    faker = Faker("en_US")
+    missing = [s for s, method in PII_FAKER_METHODS.items() if not callable(getattr(faker, method, None))]
+    assert missing == []
+    assert {"numerical", "categorical", "boolean", "datetime", "id", "ordinal", "unknown"} <= SDTYPES
+
+
+def test_sdv_and_rdt_sdtypes_are_all_accepted():
+    single_table = pytest.importorskip("sdv.metadata._single_table")
+    from rdt.transformers.pii.anonymization import SDTYPE_ANONYMIZERS
+
+    from synth_assets.metadata import SDTYPES
+
+    sdv_sdtypes = set(single_table._SingleTableMetadata._SDTYPE_KWARGS)
+    sdv_sdtypes |= set(single_table._SingleTableMetadata._REFERENCE_TO_SDTYPE.values())
+    assert sdv_sdtypes | set(SDTYPE_ANONYMIZERS) <= SDTYPES
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ({"sdtype": "numerical", "range_min": "low"}, "'range_min' must be a number"),
+        ({"sdtype": "numerical", "range_min": 5, "range_max": 1}, "'range_max' is less than 'range_min'"),
+        ({"sdtype": "numerical", "decimal_places": -1}, "'decimal_places' must be an integer"),
+        ({"sdtype": "ordinal", "range_values": []}, "'range_values' must be a non-empty list"),
+        ({"sdtype": "categorical", "range_values": ["a", None]}, "without nulls"),
+        ({"sdtype": "boolean", "range_is_nullable": "no"}, "'range_is_nullable' must be True or False"),
+        ({"sdtype": "datetime", "datetime_format": "%d/%m/%Y", "range_min": "2020-13-45"}, "'range_min'"),
+        ({"sdtype": "datetime", "range_min": "2021-01-01", "range_max": "2020-01-01"}, "before 'range_min'"),
+        ({"sdtype": "email", "pii": "yes"}, "'pii' must be True or False"),
+    ],
+)
+def test_bad_column_options_are_refused(spec, fragment):
+    with pytest.raises(InvalidMetadataError, match=rf"table 't', column 'x': .*{fragment}"):
+        _single({"x": spec}).validate()
+
+
+# SDV 2.0's detect_from_dataframes + save_to_json, verbatim apart from shortened range_values.
+SDV2_WRITTEN = {
+    "tables": {
+        "people": {
+            "columns": {
+                "person_id": {"sdtype": "id"},
+                "city": {"pii": True, "sdtype": "city", "range_is_nullable": False},
+                "stars": {"sdtype": "ordinal", "range_is_nullable": False, "range_values": [1, 4, 2, 5, 3],
+                          "high_cardinality": False},
+                "amount": {"sdtype": "numerical", "range_is_nullable": True, "range_min": 61.01,
+                           "range_max": 140.0, "decimal_places": 2},
+                "day": {"sdtype": "datetime", "datetime_format": "%Y-%m-%d", "range_is_nullable": False,
+                        "range_min": "2020-01-01", "range_max": "2020-12-31"},
+                "size": {"sdtype": "categorical", "range_is_nullable": False, "range_values": ["S", "M", "L"],
+                         "high_cardinality": False},
+                "notes": {"sdtype": "unknown", "pii": True},
+            },
+            "primary_key": "person_id",
+        }
+    },
+    "relationships": [],
+    "METADATA_SPEC_VERSION": "V2",
+}
+
+
+def _people(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    stars = rng.integers(1, 6, n)
+    amount = np.round(60 + 15 * stars + rng.normal(0, 3, n), 2).clip(61.01, 140.0)
+    amount[::17] = np.nan
+    return pd.DataFrame({
+        "person_id": np.arange(n),
+        "city": rng.choice(["Paris", "Lyon", "Nice"], n),
+        "stars": stars,
+        "amount": amount,
+        "day": pd.date_range("2020-01-01", "2020-12-31", periods=n).strftime("%Y-%m-%d"),
+        "size": np.array(["S", "M", "L"])[np.minimum(stars // 2, 2)],
+        "notes": [f"note {i}" for i in range(n)],
+    })
+
+
+def test_v1_and_v2_files_round_trip_unchanged(tmp_path):
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(SDV2_WRITTEN))
+    metadata = Metadata.load_from_json(path)
+    metadata.validate()
+    out = tmp_path / "out.json"
+    metadata.save_to_json(out)
+    assert json.loads(out.read_text()) == SDV2_WRITTEN
+    assert metadata.copy().to_dict()["METADATA_SPEC_VERSION"] == "V2"
+    v1 = dict(SDV2_WRITTEN, METADATA_SPEC_VERSION="V1")
+    assert Metadata.load_from_dict(v1).to_dict() == v1
+    with pytest.raises(InvalidMetadataError, match="METADATA_SPEC_VERSION 'V9'"):
+        Metadata.load_from_dict(dict(SDV2_WRITTEN, METADATA_SPEC_VERSION="V9"))
+
+
+def test_range_options_are_checked_against_the_data():
+    metadata = Metadata.load_from_dict(SDV2_WRITTEN)
+    people = _people()
+    metadata.validate_data({"people": people})
+    cases = [
+        ("amount", 150.0, r"column 'amount'.*outside range_min=61.01 / range_max=140.0"),
+        ("amount", 70.123, r"column 'amount'.*more than decimal_places=2"),
+        ("day", "2021-06-01", r"column 'day'.*outside"),
+        ("size", "XL", r"column 'size'.*\['XL'\] are not in range_values"),
+        ("stars", 9, r"column 'stars'.*\[9\] are not in range_values"),
+        ("size", None, r"column 'size'.*range_is_nullable is False"),
+    ]
+    for column, value, message in cases:
+        bad = people.copy()
+        bad[column] = bad[column].astype(object)
+        bad.loc[3, column] = value
+        with pytest.raises(InvalidDataError, match=message):
+            metadata.validate_data({"people": bad})
+
+
+def _synthesizers():
+    from synth_assets import CTGANSynthesizer, GaussianCopulaSynthesizer
+
+    return {
+        "gaussian_copula": lambda md: GaussianCopulaSynthesizer(md),
+        "ctgan": lambda md: CTGANSynthesizer(md, epochs=2, batch_size=40),
+    }
+
+
+@pytest.mark.parametrize("name", ["gaussian_copula", "ctgan"])
+def test_sdv2_written_metadata_fits_and_honours_its_options(name):
+    pytest.importorskip("ctgan") if name == "ctgan" else None
+    synthesizer = _synthesizers()[name](Metadata.load_from_dict(SDV2_WRITTEN))
+    people = _people()
+    synthesizer.fit({"people": people})
+    synthesizer.set_random_state(0)
+    synthetic = synthesizer.sample(300)
+    assert set(synthetic["stars"]) <= {1, 2, 3, 4, 5}
+    assert set(synthetic["size"]) <= {"S", "M", "L"}
+    amounts = synthetic["amount"].dropna()
+    assert (amounts.round(2) == amounts).all()
+    assert not set(synthetic["city"]) & set(people["city"])
+    assert not set(synthetic["notes"]) & set(people["notes"])
+
+
+def test_ordinal_order_is_kept_by_the_copula():
+    """Declared order S < M < L, codes laid out in that order: the link to a number stays monotone."""
+    from synth_assets import GaussianCopulaSynthesizer
+
+    rng = np.random.default_rng(1)
+    n = 600
+    size = rng.choice(["S", "M", "L"], n)
+    price = pd.Series(size).map({"S": 10.0, "M": 20.0, "L": 30.0}).to_numpy() + rng.normal(0, 2, n)
+    metadata = _single({"size": {"sdtype": "ordinal", "range_values": ["S", "M", "L"]},
+                        "price": {"sdtype": "numerical"}})
+    synthesizer = GaussianCopulaSynthesizer(metadata)
+    synthesizer.fit(pd.DataFrame({"size": size, "price": price}))
+    encoder = synthesizer._processor._transformers["size"]
+    assert list(encoder.intervals) == ["S", "M", "L"]
+    synthesizer.set_random_state(0)
+    means = synthesizer.sample(2000).groupby("size")["price"].mean()
+    assert means["S"] < means["M"] < means["L"]
+
+
+def test_ordinal_in_par_and_independent():
+    from synth_assets import IndependentSynthesizer, PARSynthesizer
+
+    rng = np.random.default_rng(2)
+    panel = pd.DataFrame({
+        "sid": np.repeat(np.arange(20), 5),
+        "t": np.tile(np.arange(5), 20),
+        "level": rng.choice(["low", "mid", "high"], 100),
+        "x": rng.normal(size=100),
+    })
+    columns = {"sid": {"sdtype": "id"}, "t": {"sdtype": "numerical"},
+               "level": {"sdtype": "ordinal", "range_values": ["low", "mid", "high"]}, "x": {"sdtype": "numerical"}}
+    par = PARSynthesizer(_single(columns, sequence_key="sid", sequence_index="t"), epochs=1, enable_gpu=False)
+    par.fit({"t": panel})
+    par.set_random_state(0)
+    assert set(par.sample(num_sequences=3)["level"]) <= {"low", "mid", "high"}
+    independent = IndependentSynthesizer(_single(columns))
+    independent.fit({"t": panel})
+    assert set(independent.sample(scale=1.0)["t"]["level"]) <= {"low", "mid", "high"}
+
+
+def test_metadata_sdv_detects_and_saves_loads_and_fits(tmp_path):
+    sdv_metadata = pytest.importorskip("sdv.metadata")
+    from synth_assets import GaussianCopulaSynthesizer
+
+    people = _people()
+    detected = sdv_metadata.Metadata.detect_from_dataframes({"people": people})
+    path = tmp_path / "sdv.json"
+    detected.save_to_json(str(path))
+    written = json.loads(path.read_text())
+    metadata = Metadata.load_from_json(path)
+    assert metadata.to_dict() == written
+    synthesizer = GaussianCopulaSynthesizer(metadata)
+    synthesizer.fit({"people": people})
+    synthetic = synthesizer.sample(50)
+    assert list(synthetic.columns) == list(people.columns)
+    assert not set(synthetic["city"]) & set(people["city"])  # SDV marks 'city' as PII by name

@@ -8,21 +8,9 @@ import warnings
 import pandas as pd
 
 from synth_assets.errors import InvalidDataError
+from synth_assets.metadata.datetimes import detect_datetime_format
 from synth_assets.metadata.table import TableMetadata
 
-_DATETIME_FORMATS = (
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%Y/%m/%d",
-    "%d.%m.%Y",
-    "%Y%m%d",
-)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 # Column-name tokens -> PII sdtype, checked on the normalised name.
 _PII_NAME_PATTERNS = (
@@ -65,17 +53,6 @@ def _pii_sdtype_from_name(name: str) -> str | None:
     return None
 
 
-def _detect_datetime_format(values: pd.Series) -> str | None:
-    sample = values.dropna().astype(str).head(_SAMPLE)
-    if sample.empty or not sample.str.contains(r"\d").all():
-        return None
-    for fmt in _DATETIME_FORMATS:
-        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
-        if parsed.notna().all():
-            return fmt
-    return None
-
-
 def detect_column(name: str, values: pd.Series) -> dict:
     non_null = values.dropna()
     if pd.api.types.is_bool_dtype(values) or (
@@ -98,7 +75,7 @@ def detect_column(name: str, values: pd.Series) -> dict:
     as_text = non_null.astype(str)
     if len(as_text) and as_text.head(_SAMPLE).str.match(_EMAIL).all():
         return {"sdtype": "email", "pii": True}
-    datetime_format = _detect_datetime_format(values)
+    datetime_format = detect_datetime_format(values)
     if datetime_format is not None:
         return {"sdtype": "datetime", "datetime_format": datetime_format}
     if _looks_like_id(name, non_null):

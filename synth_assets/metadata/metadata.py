@@ -1,4 +1,6 @@
-"""SDV's metadata (spec V1): tables plus parent -> child relationships, loaded from and saved to JSON."""
+"""SDV's metadata (spec V1 or V2): tables plus parent -> child relationships, loaded from and saved to
+JSON. A file keeps the spec version it was loaded with; new metadata is written as V1, which both
+SDV 1.x and 2.x load."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from synth_assets.metadata.detection import detect_relationships, detect_table
 from synth_assets.metadata.table import TableMetadata
 
 METADATA_SPEC_VERSION = "V1"
+# Spec versions SDV writes -> the multi-table version we keep (single-table files become one table).
+_SPEC_VERSIONS = {"V1": "V1", "V2": "V2", "SINGLE_TABLE_V1": "V1", "SINGLE_TABLE_V2": "V2"}
 DEFAULT_TABLE_NAME = "table"
 _RELATIONSHIP_KEYS = ("parent_table_name", "parent_primary_key", "child_table_name", "child_foreign_key")
 
@@ -21,6 +25,7 @@ class Metadata:
     def __init__(self):
         self.tables: dict[str, TableMetadata] = {}
         self.relationships: list[dict] = []
+        self.spec_version = METADATA_SPEC_VERSION
 
     # -- load / save -----------------------------------------------------------------------------
     @classmethod
@@ -28,6 +33,7 @@ class Metadata:
         if not isinstance(metadata_dict, dict):
             raise TypeError(f"Metadata must be a dict, got {type(metadata_dict).__name__}.")
         metadata = cls()
+        metadata.spec_version = _spec_version(metadata_dict)
         if "tables" in metadata_dict:
             for name, table_dict in metadata_dict["tables"].items():
                 metadata.tables[name] = TableMetadata.load_from_dict(table_dict)
@@ -56,7 +62,7 @@ class Metadata:
         return {
             "tables": {name: table.to_dict() for name, table in self.tables.items()},
             "relationships": [dict(r) for r in self.relationships],
-            "METADATA_SPEC_VERSION": METADATA_SPEC_VERSION,
+            "METADATA_SPEC_VERSION": self.spec_version,
         }
 
     def save_to_json(self, filepath, mode: str = "write") -> None:
@@ -290,6 +296,15 @@ class Metadata:
 def _require_column(table: TableMetadata, column: str, table_name):
     if column not in table.columns:
         raise InvalidMetadataError(f"Column '{column}' is not in table '{table_name or DEFAULT_TABLE_NAME}'.")
+
+
+def _spec_version(metadata_dict: dict) -> str:
+    version = metadata_dict.get("METADATA_SPEC_VERSION", METADATA_SPEC_VERSION)
+    if version not in _SPEC_VERSIONS:
+        raise InvalidMetadataError(
+            f"METADATA_SPEC_VERSION {version!r} is not one SDV writes; expected one of {list(_SPEC_VERSIONS)}."
+        )
+    return _SPEC_VERSIONS[version]
 
 
 def _check_relationship_shape(relationship) -> dict:

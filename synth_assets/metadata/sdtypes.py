@@ -1,49 +1,70 @@
-"""Which sdtypes exist, and which of them are generated (PII / ids) rather than modelled."""
+"""Which sdtypes exist, and which of them are generated (PII / ids) rather than modelled.
 
-MODELLED_SDTYPES = frozenset({"numerical", "categorical", "boolean", "datetime"})
+The list is explicit: SDV's own sdtypes plus the PII sdtypes SDV 2.0 and rdt name (detection's
+references and rdt's anonymizers) and a few common faker-backed ones. SDV also accepts any name
+`Faker()` has an attribute for, which lets `seed_instance`, `random` or `date` through as "PII";
+we refuse names that are not on the list.
+"""
 
-# PII sdtypes we detect from column names and generate with faker: sdtype -> faker method.
+MODELLED_SDTYPES = frozenset({"numerical", "categorical", "boolean", "datetime", "ordinal"})
+
+# PII sdtypes generated with faker: sdtype -> faker method (en_US has each; a test checks).
 PII_FAKER_METHODS = {
-    "email": "email",
-    "phone_number": "phone_number",
-    "name": "name",
-    "first_name": "first_name",
-    "last_name": "last_name",
+    # rdt's SDTYPE_ANONYMIZERS
     "address": "address",
-    "street_address": "street_address",
-    "city": "city",
-    "state": "state",
-    "country": "country",
-    "postcode": "postcode",
-    "zipcode": "postcode",
-    "ssn": "ssn",
-    "credit_card_number": "credit_card_number",
-    "iban": "iban",
+    "email": "email",
     "ipv4_address": "ipv4",
     "ipv6_address": "ipv6",
+    "mac_address": "mac_address",
+    "name": "name",
+    "phone_number": "phone_number",
+    "ssn": "ssn",
     "user_agent_string": "user_agent",
+    # SDV 2.0 detection's references (_REFERENCE_TO_SDTYPE)
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "country_code": "country_code",
+    "administrative_unit": "administrative_unit",
+    "state_abbr": "state_abbr",
+    "city": "city",
+    "postcode": "postcode",
+    "street_address": "street_address",
+    "secondary_address": "secondary_address",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "iban": "iban",
+    "swift11": "swift11",
+    "swift8": "swift8",
+    "credit_card_number": "credit_card_number",
+    "vin": "vin",
+    "license_plate": "license_plate",
+    # Other faker-backed PII sdtypes SDV's docs use
+    "state": "state",
+    "country": "country",
+    "zipcode": "postcode",
+    "bban": "bban",
     "company": "company",
     "job": "job",
-    "license_plate": "license_plate",
     "url": "url",
+    "domain_name": "domain_name",
     "username": "user_name",
+    "user_name": "user_name",
+    "date_of_birth": "date_of_birth",
+    "passport_number": "passport_number",
     # SDV's detection writes sdtype 'unknown' (pii: true) for columns it cannot type; SDV fills
     # them with random strings, so do we.
     "unknown": "pystr",
 }
+
+SDTYPES = frozenset(MODELLED_SDTYPES | {"id"} | set(PII_FAKER_METHODS))
 
 NUMERICAL_REPRESENTATIONS = frozenset(
     {"Float", "Int64", "Int32", "Int16", "Int8", "UInt64", "UInt32", "UInt16", "UInt8"}
 )
 
 
-def is_known_sdtype(sdtype: str) -> bool:
-    if sdtype in MODELLED_SDTYPES or sdtype == "id" or sdtype in PII_FAKER_METHODS:
-        return True
-    # SDV accepts any faker method name as a PII sdtype.
-    from faker import Faker
-
-    return hasattr(Faker(), sdtype) and not sdtype.startswith("_")
+def is_known_sdtype(sdtype) -> bool:
+    return isinstance(sdtype, str) and sdtype in SDTYPES
 
 
 def is_generated_column(column_spec: dict) -> bool:

@@ -7,6 +7,8 @@ import copy
 import pandas as pd
 
 from synth_assets.errors import InvalidDataError, InvalidMetadataError
+from synth_assets.metadata.column_options import option_errors, value_errors
+from synth_assets.metadata.datetimes import parse_datetimes
 from synth_assets.metadata.sdtypes import (
     MODELLED_SDTYPES,
     NUMERICAL_REPRESENTATIONS,
@@ -118,21 +120,7 @@ class TableMetadata:
     def validate(self, table_name: str = "table") -> None:
         errors = []
         for name, spec in self.columns.items():
-            where = f"table '{table_name}', column '{name}'"
-            if not isinstance(spec, dict) or "sdtype" not in spec:
-                errors.append(f"{where}: every column needs an 'sdtype'.")
-                continue
-            sdtype = spec["sdtype"]
-            if not isinstance(sdtype, str) or not is_known_sdtype(sdtype):
-                errors.append(
-                    f"{where}: unknown sdtype {sdtype!r}; use one of "
-                    f"{sorted(MODELLED_SDTYPES | {'id'})} or a PII type such as 'email'."
-                )
-            rep = spec.get("computer_representation")
-            if sdtype == "numerical" and rep is not None and rep not in NUMERICAL_REPRESENTATIONS:
-                errors.append(f"{where}: unknown computer_representation {rep!r}.")
-            if "pii" in spec and sdtype in MODELLED_SDTYPES:
-                errors.append(f"{where}: 'pii' only applies to PII sdtypes, not {sdtype!r}.")
+            errors += [f"table '{table_name}', column '{name}': {e}" for e in _column_spec_errors(spec)]
         for key in ("primary_key", "sequence_key", "sequence_index"):
             value = getattr(self, key)
             if value is None:
@@ -182,11 +170,29 @@ class TableMetadata:
         errors.extend(self.key_value_errors(data, table_name))
         for name in self.columns:
             if name in data.columns:
-                error = _check_column_values(data[name], self.columns[name])
-                if error:
-                    errors.append(f"table '{table_name}', column '{name}': {error}")
+                found = [_check_column_values(data[name], self.columns[name])]
+                found = [e for e in found if e] or value_errors(data[name], self.columns[name])
+                errors += [f"table '{table_name}', column '{name}': {e}" for e in found]
         if errors:
             raise InvalidDataError(errors)
+
+
+def _column_spec_errors(spec) -> list[str]:
+    if not isinstance(spec, dict) or "sdtype" not in spec:
+        return ["every column needs an 'sdtype'."]
+    sdtype = spec["sdtype"]
+    if not is_known_sdtype(sdtype):
+        return [
+            f"unknown sdtype {sdtype!r}; use one of {sorted(MODELLED_SDTYPES | {'id', 'unknown'})} "
+            f"or a PII sdtype such as 'email', 'city', 'phone_number' (all: synth_assets.metadata.SDTYPES)."
+        ]
+    errors = option_errors(spec)
+    rep = spec.get("computer_representation")
+    if sdtype == "numerical" and rep is not None and rep not in NUMERICAL_REPRESENTATIONS:
+        errors.append(f"unknown computer_representation {rep!r}.")
+    if "pii" in spec and sdtype in MODELLED_SDTYPES:
+        errors.append(f"'pii' only applies to PII sdtypes, not {sdtype!r}.")
+    return errors
 
 
 def _key_errors(values: pd.Series, key: str, table_name: str) -> list[str]:
@@ -212,7 +218,7 @@ def _check_column_values(values: pd.Series, spec: dict) -> str | None:
     elif sdtype == "datetime":
         if not pd.api.types.is_datetime64_any_dtype(values):
             fmt = spec.get("datetime_format")
-            parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+            parsed = parse_datetimes(values, fmt)
             bad = parsed.isna() & values.notna()
             if bad.any():
                 example = values[bad].iloc[0]

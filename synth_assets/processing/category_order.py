@@ -56,3 +56,17 @@ class DependenceOrder:
             return None
         return [labels[i] for i in np.argsort(means[:, best], kind="stable")]
 
+
+
+def ordinal_order(labels, range_values=None) -> list:
+    """An ordinal column's categories in their declared order (SDV's `range_values`), values the
+    declaration lacks after them (sorted when comparable), missing values last."""
+    rank = {value: i for i, value in enumerate(range_values or [])}
+    present = [label for label in labels if not pd.isna(label)]
+    rest = [label for label in present if label not in rank]
+    try:
+        rest = sorted(rest)
+    except TypeError:  # mixed types: keep the order of appearance
+        pass
+    declared = sorted((label for label in present if label in rank), key=rank.get)
+    return declared + rest + [label for label in labels if pd.isna(label)]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from synth_assets.metadata import TableMetadata
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
-from synth_assets.processing.category_order import DependenceOrder
+from synth_assets.processing.category_order import DependenceOrder, ordinal_order
 from synth_assets.processing.ids import IdGenerator
 from synth_assets.processing.pii import PIIGenerator
 
@@ -123,7 +123,11 @@ class TableProcessor:
         """Lay out each category column's intervals so its link to the numbers is monotone."""
         orderer = None
         for name, transformer in self._transformers.items():
-            if hasattr(transformer, "reorder"):
+            spec = self.table_metadata.columns[name]
+            if hasattr(transformer, "reorder") and spec["sdtype"] == "ordinal":
+                # The declared order is the model's order: neighbours in it get nearby intervals.
+                transformer.reorder(ordinal_order(list(transformer.intervals), spec.get("range_values")))
+            elif hasattr(transformer, "reorder"):
                 orderer = orderer or DependenceOrder(numbers)
                 order = orderer.order(self._prepare_column(name, data[name]))
                 if order is not None:
@@ -207,7 +211,7 @@ class TableProcessor:
             if self.categorical_encoding == "label" and hasattr(transformer, "values_to_categories"):
                 part[name] = part[name].round().clip(0, len(transformer.values_to_categories) - 1).astype("int64")
             reversed_part = transformer.reverse_transform(part)
-            columns[name] = self._restore_dtype(name, reversed_part[name])
+            columns[name] = self._restore_dtype(name, self._round(name, reversed_part[name]))
         generated = self.generate_columns(num_rows, seed=seed)
         for name in self._generators:
             columns[name] = generated[name]
@@ -230,6 +234,13 @@ class TableProcessor:
             else:
                 out[name] = generator.generate(num_rows, seed=child_seed)
         return pd.DataFrame(out, index=pd.RangeIndex(num_rows))
+
+    def _round(self, name: str, values: pd.Series) -> pd.Series:
+        """SDV rounds a numerical column to its `decimal_places`, whatever `enforce_rounding` says."""
+        places = self.table_metadata.columns[name].get("decimal_places")
+        if places is None or _modelled_sdtype(self.table_metadata.columns[name]) != "numerical":
+            return values
+        return pd.to_numeric(values, errors="coerce").round(int(places))
 
     def _restore_dtype(self, name: str, values: pd.Series) -> pd.Series:
         dtype = self._dtypes[name]
