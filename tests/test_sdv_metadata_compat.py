@@ -266,3 +266,66 @@ def test_metadata_sdv_detects_and_saves_loads_and_fits(tmp_path):
     synthetic = synthesizer.sample(50)
     assert list(synthetic.columns) == list(people.columns)
     assert not set(synthetic["city"]) & set(people["city"])  # SDV marks 'city' as PII by name
+
+
+# -- item 3: text datetimes and time zones ---------------------------------------------------------
+def _weekly_panel(seed=0):
+    """12 sequences of 8 weekly visits, stored as '%d/%m/%Y' text, rows shuffled."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(12):
+        start = pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(rng.integers(0, 200)))
+        rows += [(f"s{s}", (start + pd.Timedelta(days=7 * t)).strftime("%d/%m/%Y"), float(rng.normal())) for t in range(8)]
+    return pd.DataFrame(rows, columns=["sid", "day", "x"]).sample(frac=1, random_state=0)
+
+
+@pytest.mark.parametrize("datetime_format", ["%d/%m/%Y", None])
+def test_text_sequence_index_is_sorted_as_dates(datetime_format):
+    from synth_assets import PARSynthesizer
+
+    day = {"sdtype": "datetime", **({"datetime_format": datetime_format} if datetime_format else {})}
+    metadata = _single({"sid": {"sdtype": "id"}, "day": day, "x": {"sdtype": "numerical"}},
+                       sequence_key="sid", sequence_index="day")
+    synthesizer = PARSynthesizer(metadata, epochs=2, enable_gpu=False)
+    synthesizer.fit({"t": _weekly_panel()})
+    synthesizer.set_random_state(0)
+    synthetic = synthesizer.sample(num_sequences=4)
+    assert synthetic["day"].str.fullmatch(r"\d\d/\d\d/\d{4}").all()
+    for _, sequence in synthetic.groupby("sid"):
+        days = pd.to_datetime(sequence["day"], format="%d/%m/%Y")
+        assert (days.diff().dropna() == pd.Timedelta(days=7)).all(), sequence["day"].tolist()
+
+
+def test_text_dates_without_format_are_modelled_as_dates():
+    from synth_assets import GaussianCopulaSynthesizer
+
+    days = pd.date_range("2020-01-25", periods=80, freq="D")
+    metadata = _single({"day": {"sdtype": "datetime"}, "x": {"sdtype": "numerical"}})
+    synthesizer = GaussianCopulaSynthesizer(metadata)
+    synthesizer.fit(pd.DataFrame({"day": days.strftime("%d/%m/%Y"), "x": np.arange(80.0)}))
+    synthesizer.set_random_state(0)
+    parsed = pd.to_datetime(synthesizer.sample(300)["day"], format="%d/%m/%Y")
+    assert parsed.min() >= days.min() and parsed.max() <= days.max()
+    assert parsed.std() > pd.Timedelta(days=15)  # spread over the whole range, not text order
+
+
+@pytest.mark.parametrize(
+    "values, unit",
+    [
+        (pd.date_range("2020-01-25", periods=60, freq="D", tz="Europe/Paris"), "D"),
+        (pd.date_range("2020-03-01 08:00", periods=60, freq="h", tz="America/New_York"), "h"),
+        (pd.date_range("2020-01-25", periods=60, freq="D"), "D"),
+    ],
+)
+def test_datetimes_keep_time_zone_and_resolution(values, unit):
+    from synth_assets import GaussianCopulaSynthesizer
+
+    metadata = _single({"when": {"sdtype": "datetime"}, "x": {"sdtype": "numerical"}})
+    synthesizer = GaussianCopulaSynthesizer(metadata)
+    synthesizer.fit(pd.DataFrame({"when": values, "x": np.arange(60.0)}))
+    synthesizer.set_random_state(0)
+    when = synthesizer.sample(200)["when"]
+    assert when.dtype == values.dtype
+    wall = when.dt.tz_localize(None) if values.tz is not None else when
+    assert (wall == wall.dt.floor(unit)).all(), wall[wall != wall.dt.floor(unit)].head().tolist()
+    assert when.min() >= values.min() and when.max() <= values.max()

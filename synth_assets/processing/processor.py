@@ -14,6 +14,7 @@ import pandas as pd
 from synth_assets.metadata import TableMetadata
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
 from synth_assets.processing.category_order import DependenceOrder, ordinal_order
+from synth_assets.processing.datetimes import apply_resolution, learn_resolution, text_format, to_text
 from synth_assets.processing.ids import IdGenerator
 from synth_assets.processing.pii import PIIGenerator
 
@@ -57,6 +58,8 @@ class TableProcessor:
         self._generators: dict = {}
         self._columns: list[str] = []
         self._dtypes: dict = {}
+        self._text_formats: dict = {}  # text datetime column -> the format it is read and written in
+        self._resolutions: dict = {}  # datetime column -> its real resolution ('D', 'h', ...)
         self._fitted = False
 
     # -- choosing transformers -------------------------------------------------------------------
@@ -76,7 +79,8 @@ class TableProcessor:
             return UnixTimestampEncoder(
                 missing_value_replacement="mean",
                 missing_value_generation="from_column",
-                datetime_format=spec.get("datetime_format"),
+                # Text datetimes reach rdt parsed (see _prepare_column) and leave it as datetime64.
+                datetime_format=None,
                 enforce_min_max_values=self.enforce_min_max_values,
             )
         if self.categorical_encoding == "label":
@@ -97,6 +101,7 @@ class TableProcessor:
         self._columns = list(self.table_metadata.columns)
         self._dtypes = {c: data[c].dtype for c in self._columns}
         self._transformers, self._generators, self.output_columns = {}, {}, []
+        self._learn_datetimes(data)
         numbers = {}
         for name in self._columns:
             spec = self.table_metadata.columns[name]
@@ -118,6 +123,19 @@ class TableProcessor:
             self._order_categories(data, pd.DataFrame(numbers))
         self._fitted = True
         return self
+
+    def _learn_datetimes(self, data: pd.DataFrame) -> None:
+        self._text_formats, self._resolutions = {}, {}
+        for name in self._columns:
+            spec = self.table_metadata.columns[name]
+            if self.table_metadata.is_generated(name) or _modelled_sdtype(spec) != "datetime":
+                continue
+            datetime_format = text_format(data[name], spec)
+            if datetime_format is not None:
+                self._text_formats[name] = datetime_format
+            values = self._prepare_column(name, data[name])
+            if pd.api.types.is_datetime64_any_dtype(values):
+                self._resolutions[name] = learn_resolution(values)
 
     def _order_categories(self, data: pd.DataFrame, numbers: pd.DataFrame) -> None:
         """Lay out each category column's intervals so its link to the numbers is monotone."""
@@ -141,6 +159,8 @@ class TableProcessor:
             # Int64/Float64: rdt compares min() with integer bounds, and an all-missing batch's
             # min() is pd.NA, which raises; _restore_dtype casts back.
             values = values.astype("float64")
+        if sdtype == "datetime" and name in self._text_formats:
+            values = pd.to_datetime(values, format=self._text_formats[name], errors="coerce")
         if sdtype == "datetime" and pd.api.types.is_datetime64_any_dtype(values) and values.dt.unit != "ns":
             # rdt encodes datetime64[ms]/[s]/[us] as integers of that unit but decodes them as
             # nanoseconds (every value comes back near 1970); _restore_dtype casts back.
@@ -211,7 +231,7 @@ class TableProcessor:
             if self.categorical_encoding == "label" and hasattr(transformer, "values_to_categories"):
                 part[name] = part[name].round().clip(0, len(transformer.values_to_categories) - 1).astype("int64")
             reversed_part = transformer.reverse_transform(part)
-            columns[name] = self._restore_dtype(name, self._round(name, reversed_part[name]))
+            columns[name] = self._restore_dtype(name, self._format_output(name, reversed_part[name]))
         generated = self.generate_columns(num_rows, seed=seed)
         for name in self._generators:
             columns[name] = generated[name]
@@ -235,10 +255,16 @@ class TableProcessor:
                 out[name] = generator.generate(num_rows, seed=child_seed)
         return pd.DataFrame(out, index=pd.RangeIndex(num_rows))
 
-    def _round(self, name: str, values: pd.Series) -> pd.Series:
-        """SDV rounds a numerical column to its `decimal_places`, whatever `enforce_rounding` says."""
-        places = self.table_metadata.columns[name].get("decimal_places")
-        if places is None or _modelled_sdtype(self.table_metadata.columns[name]) != "numerical":
+    def _format_output(self, name: str, values: pd.Series) -> pd.Series:
+        """Datetimes at their real resolution (and in their text format); numbers rounded to
+        `decimal_places`, which SDV applies whatever `enforce_rounding` says."""
+        spec = self.table_metadata.columns[name]
+        if _modelled_sdtype(spec) == "datetime":
+            values = apply_resolution(values, getattr(self, "_resolutions", {}).get(name))
+            text = getattr(self, "_text_formats", {}).get(name)
+            return to_text(values, text) if text and pd.api.types.is_datetime64_any_dtype(values) else values
+        places = spec.get("decimal_places")
+        if places is None or _modelled_sdtype(spec) != "numerical":
             return values
         return pd.to_numeric(values, errors="coerce").round(int(places))
 

@@ -24,6 +24,7 @@ import pandas as pd
 from synth_assets.errors import InvalidDataError, SamplingError, SynthesizerInputError
 from synth_assets.metadata import Metadata, MetadataError, TableMetadata
 from synth_assets.processing import IdGenerator, TableProcessor
+from synth_assets.processing.datetimes import sortable
 from synth_assets.progress import check_progress_callback
 from synth_assets.single_table.base import (
     BaseSynthesizer,
@@ -177,7 +178,10 @@ class PARSynthesizer(BaseSynthesizer):
         started = time.perf_counter()
         table, key, index = self.table_metadata, self.table_metadata.sequence_key, self.table_metadata.sequence_index
         sort_columns = [key] + ([index] if index else [])
-        data = data.sort_values(sort_columns, kind="stable").reset_index(drop=True)
+        order = data[sort_columns].reset_index(drop=True)
+        if index:  # text datetimes sort as dates, not alphabetically
+            order[index] = sortable(order[index], table.columns[index])
+        data = data.iloc[order.sort_values(sort_columns, kind="stable").index].reset_index(drop=True)
         self._key_generator = IdGenerator(regex_format=table.columns[key].get("regex_format")).fit(data[key])
 
         others = [c for c in table.columns if c not in (key, index) and c not in self.context_columns]
