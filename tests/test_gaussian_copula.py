@@ -229,7 +229,8 @@ def test_distributions_change_what_is_learned(real, metadata):
     default = GaussianCopulaSynthesizer(metadata)
     default.fit(real)
     learned = default.get_learned_distributions()
-    assert set(learned) == {"x", "y", "visits", "rating"}  # numerical columns only
+    # As SDV: every modelled column (not ids, PII or null flags).
+    assert set(learned) == {"x", "y", "visits", "group", "member", "joined", "rating"}
     assert {v["distribution"] for v in learned.values()} == {"empirical"}
 
     custom = GaussianCopulaSynthesizer(
@@ -256,6 +257,7 @@ def test_distributions_change_what_is_learned(real, metadata):
         ({"default_distribution": "gausian"}, ValueError, "'gausian'"),
         ({"numerical_distributions": {"x": "weibull"}}, ValueError, "numerical_distributions['x']"),
         ({"numerical_distributions": {"height": "norm"}}, ValueError, "'height'"),
+        ({"numerical_distributions": {"group": "norm"}}, ValueError, "column 'group' is 'categorical'"),
         ({"numerical_distributions": ["x", "norm"]}, TypeError, "numerical_distributions"),
         ({"enforce_min_max_values": "yes"}, TypeError, "enforce_min_max_values"),
         ({"enforce_rounding": 1}, TypeError, "enforce_rounding"),

@@ -329,3 +329,101 @@ def test_datetimes_keep_time_zone_and_resolution(values, unit):
     wall = when.dt.tz_localize(None) if values.tz is not None else when
     assert (wall == wall.dt.floor(unit)).all(), wall[wall != wall.dt.floor(unit)].head().tolist()
     assert when.min() >= values.min() and when.max() <= values.max()
+
+
+# -- item 4: detection marks identifiers and PII -------------------------------------------------
+def _customers(n=200, seed=3):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "customer_id": np.arange(n),
+        "city": rng.choice(["Springfield", "Shelbyville", "Ogdenville", "Brockway"], n),
+        "username": [f"user_{rng.integers(10**9)}_{i}" for i in range(n)],
+        "contact": [f"person{i}@mail.example.org" for i in range(n)],  # e-mails under a neutral name
+        "site": [f"https://blog.example.net/{i}" for i in range(n)],
+        "reach": [f"+44 20 7946 {i:04d}" for i in range(n)],
+        "origin": [f"10.0.{i // 250}.{i % 250}" for i in range(n)],
+        "remark": [f"Delivered on the {i}th try, left with a neighbour" for i in range(n)],
+        "segment": rng.choice(["A", "B", "C"], n),
+        "spend": np.round(rng.gamma(2, 30, n), 2),
+    })
+
+
+def test_detection_marks_pii_by_name_and_content():
+    columns = Metadata.detect_from_dataframe(_customers(), "c").get_table_metadata("c").columns
+    assert columns["city"] == {"sdtype": "city", "pii": True}  # by name, as SDV
+    assert columns["username"] == {"sdtype": "username", "pii": True}
+    assert columns["contact"] == {"sdtype": "email", "pii": True}  # by content
+    assert columns["site"] == {"sdtype": "url", "pii": True}
+    assert columns["reach"] == {"sdtype": "phone_number", "pii": True}
+    assert columns["origin"] == {"sdtype": "ipv4_address", "pii": True}
+    assert columns["remark"] == {"sdtype": "unknown", "pii": True}  # unique free text, as SDV
+    assert columns["segment"] == {"sdtype": "categorical"}
+    assert columns["customer_id"] == {"sdtype": "id"}
+
+
+@pytest.mark.parametrize(
+    "name, values, sdtype",
+    [
+        ("home_town", ["Paris", "Lyon"] * 10, "city"),
+        ("EmailAddress", ["x"] * 20, "email"),
+        ("state_province", ["CA", "NY"] * 10, "administrative_unit"),
+        ("login", [f"u{i}" for i in range(20)], "username"),
+        ("handle", [f"@someone{i}" for i in range(20)], "unknown"),
+        ("product_name", ["Widget", "Gadget"] * 10, "categorical"),
+        ("status", ["open", "closed"] * 10, "categorical"),
+        ("code", ["0012345", "0012346"] * 10, "categorical"),
+    ],
+)
+def test_detection_cases(name, values, sdtype):
+    spec = Metadata.detect_from_dataframe(pd.DataFrame({name: values})).get_table_metadata("table").columns[name]
+    assert spec["sdtype"] == sdtype
+
+
+def test_no_real_identifier_is_sampled_or_stored(tmp_path):
+    from synth_assets import GaussianCopulaSynthesizer
+
+    real = _customers()
+    metadata = Metadata.detect_from_dataframe(real, "c")
+    synthesizer = GaussianCopulaSynthesizer(metadata)
+    synthesizer.fit(real)
+    synthesizer.set_random_state(0)
+    synthetic = synthesizer.sample(300)
+    path = tmp_path / "model.pkl"
+    synthesizer.save(path)
+    model_bytes = path.read_bytes()
+    for column in ["city", "username", "contact", "site", "reach", "origin", "remark"]:
+        assert not set(synthetic[column].astype(str)) & set(real[column]), column
+        leaked = [v for v in real[column].unique() if v.encode() in model_bytes]
+        assert leaked == [], (column, leaked[:3])
+    assert set(synthetic["segment"]) <= {"A", "B", "C"}  # categories are still modelled
+
+
+# -- item 5: distributions of datetime and categorical columns -------------------------------------
+def test_datetime_numerical_distribution_is_honoured():
+    """The seed page's own example: numerical_distributions={'checkin_date': 'uniform'}."""
+    from synth_assets import GaussianCopulaSynthesizer
+    from synth_assets.errors import SynthesizerInputError
+
+    rng = np.random.default_rng(4)
+    n = 2000
+    checkin = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.minimum(rng.exponential(30, n), 364).astype(int), unit="D")
+    real = pd.DataFrame({"checkin_date": checkin.strftime("%Y-%m-%d"), "room": rng.choice(["A", "B"], n),
+                         "rate": rng.normal(100, 10, n)})
+    metadata = _single({"checkin_date": {"sdtype": "datetime", "datetime_format": "%Y-%m-%d"},
+                        "room": {"sdtype": "categorical"}, "rate": {"sdtype": "numerical"}})
+    late = checkin.min() + (checkin.max() - checkin.min()) / 2  # the middle of the real range
+    shares = {}
+    for distributions in (None, {"checkin_date": "uniform"}):
+        synthesizer = GaussianCopulaSynthesizer(metadata, numerical_distributions=distributions)
+        synthesizer.fit(real)
+        learned = synthesizer.get_learned_distributions()
+        assert set(learned) == {"checkin_date", "room", "rate"}
+        synthesizer.set_random_state(0)
+        sampled = pd.to_datetime(synthesizer.sample(2000)["checkin_date"], format="%Y-%m-%d")
+        shares[learned["checkin_date"]["distribution"]] = (sampled > late).mean()
+    real_share = (checkin > late).mean()
+    assert real_share < 0.05
+    assert shares["empirical"] < 0.05
+    assert 0.4 < shares["uniform"] < 0.6  # flat over the real range, as asked
+    with pytest.raises(SynthesizerInputError, match=r"column 'room' is 'categorical'"):
+        GaussianCopulaSynthesizer(metadata, numerical_distributions={"room": "uniform"})

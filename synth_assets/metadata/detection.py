@@ -9,24 +9,8 @@ import pandas as pd
 
 from synth_assets.errors import InvalidDataError
 from synth_assets.metadata.datetimes import detect_datetime_format
+from synth_assets.metadata.pii_detection import is_unique_text, pii_sdtype_from_content, pii_sdtype_from_name
 from synth_assets.metadata.table import TableMetadata
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-# Column-name tokens -> PII sdtype, checked on the normalised name.
-_PII_NAME_PATTERNS = (
-    (re.compile(r"(^|_)e?_?mail(_address)?$"), "email"),
-    (re.compile(r"(^|_)(phone|telephone|mobile|fax)(_number)?$"), "phone_number"),
-    (re.compile(r"^first_?name$"), "first_name"),
-    (re.compile(r"^last_?name$|^surname$"), "last_name"),
-    (re.compile(r"^(full_?)?name$|^customer_?name$|^person_?name$"), "name"),
-    (re.compile(r"(^|_)(street_)?address(_line)?\d?$"), "address"),
-    (re.compile(r"^(postal_?code|zip_?code|zip|postcode)$"), "postcode"),
-    (re.compile(r"^ssn$|social_security"), "ssn"),
-    (re.compile(r"credit_?card"), "credit_card_number"),
-    (re.compile(r"^iban$"), "iban"),
-    (re.compile(r"^ip(v4)?(_address)?$"), "ipv4_address"),
-)
-_SAMPLE = 1000
 
 
 def _normalise(name: str) -> str:
@@ -45,15 +29,8 @@ def _looks_like_id(name: str, non_null: pd.Series) -> bool:
     return _looks_like_id_name(name) and len(non_null) > 0 and non_null.nunique() > 0.5 * len(non_null)
 
 
-def _pii_sdtype_from_name(name: str) -> str | None:
-    norm = _normalise(name)
-    for pattern, sdtype in _PII_NAME_PATTERNS:
-        if pattern.search(norm):
-            return sdtype
-    return None
-
-
 def detect_column(name: str, values: pd.Series) -> dict:
+    """SDV's sdtype for one column; identifiers and PII (by name, then by content) are generated."""
     non_null = values.dropna()
     if pd.api.types.is_bool_dtype(values) or (
         values.dtype == object and len(non_null) and non_null.map(type).eq(bool).all()
@@ -61,26 +38,30 @@ def detect_column(name: str, values: pd.Series) -> dict:
         return {"sdtype": "boolean"}
     if pd.api.types.is_datetime64_any_dtype(values):
         return {"sdtype": "datetime"}
-    pii = _pii_sdtype_from_name(name)
-    if pii is not None and not pd.api.types.is_numeric_dtype(values):
-        return {"sdtype": pii, "pii": True}
     if pd.api.types.is_numeric_dtype(values):
-        is_integer = pd.api.types.is_integer_dtype(values) or (
-            len(non_null) and (non_null == non_null.round()).all()
-        )
-        if is_integer and _looks_like_id(name, non_null):
-            return {"sdtype": "id"}
-        representation = "Int64" if pd.api.types.is_integer_dtype(values) else "Float"
-        return {"sdtype": "numerical", "computer_representation": representation}
-    as_text = non_null.astype(str)
-    if len(as_text) and as_text.head(_SAMPLE).str.match(_EMAIL).all():
-        return {"sdtype": "email", "pii": True}
+        return _detect_number(name, values, non_null)
+    pii = pii_sdtype_from_name(name)
+    if pii is not None:
+        return {"sdtype": pii, "pii": True}
     datetime_format = detect_datetime_format(values)
     if datetime_format is not None:
         return {"sdtype": "datetime", "datetime_format": datetime_format}
     if _looks_like_id(name, non_null):
         return {"sdtype": "id"}
+    pii = pii_sdtype_from_content(non_null)
+    if pii is not None:
+        return {"sdtype": pii, "pii": True}
+    if is_unique_text(non_null):
+        return {"sdtype": "unknown", "pii": True}
     return {"sdtype": "categorical"}
+
+
+def _detect_number(name: str, values: pd.Series, non_null: pd.Series) -> dict:
+    is_integer = pd.api.types.is_integer_dtype(values) or (len(non_null) and (non_null == non_null.round()).all())
+    if is_integer and _looks_like_id(name, non_null):
+        return {"sdtype": "id"}
+    representation = "Int64" if pd.api.types.is_integer_dtype(values) else "Float"
+    return {"sdtype": "numerical", "computer_representation": representation}
 
 
 def detect_table(data: pd.DataFrame) -> TableMetadata:

@@ -10,20 +10,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synth_assets.errors import SynthesizerInputError
 from synth_assets.processing import TableProcessor
 from synth_assets.single_table.base import SingleTableSynthesizer
 from synth_assets.single_table.marginals import DISTRIBUTIONS, make_marginal, midrank_normal_scores
 
 
+# Columns a marginal shapes: SDV applies `numerical_distributions` to numbers and datetimes
+# (the seed page's own example is a datetime column); categories are intervals of [0, 1].
+_SHAPED_SDTYPES = ("numerical", "datetime")
+
+
 def check_numerical_distributions(numerical_distributions, table_metadata, table_name: str) -> dict:
-    """SDV's `numerical_distributions`: {column: distribution name}, each column in the table."""
+    """SDV's `numerical_distributions`: {column: distribution name}, each a numerical or datetime column."""
     if numerical_distributions is None:
         return {}
     if not isinstance(numerical_distributions, dict):
-        raise TypeError("`numerical_distributions` must be a dict of {column_name: distribution}.")
+        raise SynthesizerInputError("`numerical_distributions` must be a dict of {column_name: distribution}.")
     for column, distribution in numerical_distributions.items():
         if column not in table_metadata.columns:
-            raise ValueError(f"`numerical_distributions` names column '{column}', which is not in table '{table_name}'.")
+            raise SynthesizerInputError(
+                f"`numerical_distributions` names column '{column}', which is not in table '{table_name}'."
+            )
+        sdtype = table_metadata.columns[column].get("sdtype")
+        if sdtype not in _SHAPED_SDTYPES:
+            raise SynthesizerInputError(
+                f"`numerical_distributions['{column}']`: table '{table_name}', column '{column}' is {sdtype!r}; "
+                "distributions apply to numerical and datetime columns only."
+            )
         _check_distribution("numerical_distributions", distribution, column)
     return dict(numerical_distributions)
 
@@ -31,7 +45,7 @@ def check_numerical_distributions(numerical_distributions, table_metadata, table
 def _check_distribution(name: str, value, column: str | None = None) -> str:
     if value not in DISTRIBUTIONS:
         where = f"`numerical_distributions['{column}']`" if column else f"`{name}`"
-        raise ValueError(f"{where} must be one of {list(DISTRIBUTIONS)}, got {value!r}.")
+        raise SynthesizerInputError(f"{where} must be one of {list(DISTRIBUTIONS)}, got {value!r}.")
     return value
 
 
@@ -67,7 +81,7 @@ class GaussianCopulaSynthesizer(SingleTableSynthesizer):
             source = sources[column]
             distribution = self.numerical_distributions.get(source, self.default_distribution)
             # Category codes and null flags have no parametric shape worth fitting.
-            if source != column or self.table_metadata.columns[source]["sdtype"] != "numerical":
+            if source != column or self.table_metadata.columns[source]["sdtype"] not in _SHAPED_SDTYPES:
                 distribution = "empirical"
             marginals.append(make_marginal(distribution).fit(values[:, i]))
         if values.shape[1]:
@@ -88,11 +102,13 @@ class GaussianCopulaSynthesizer(SingleTableSynthesizer):
         return pd.DataFrame(columns, index=pd.RangeIndex(num_rows))
 
     def get_learned_distributions(self) -> dict:
-        """{column: {'distribution', 'learned_parameters'}} for each modelled numerical column."""
+        """{column: {'distribution', 'learned_parameters'}} for each modelled column, as SDV: numerical
+        and datetime columns (in the encoded numbers), and categorical, boolean and ordinal ones (in
+        their [0, 1] codes, always `empirical`). Null flags are not columns of the table."""
         self._require_fitted()
         learned = {}
         for name, marginal in zip(self._columns, self._marginals):
-            if name in self.table_metadata.columns and self.table_metadata.columns[name]["sdtype"] == "numerical":
+            if name in self.table_metadata.columns:
                 learned[name] = marginal.to_dict()
         return learned
 
