@@ -153,7 +153,7 @@ def test_random_state_makes_sampling_reproducible(fitted):
 
 def test_learned_distributions_and_loss_values_errors(fitted):
     learned = fitted.get_learned_distributions("orders")
-    assert set(learned) == {"amount"} and learned["amount"]["distribution"] == "empirical"
+    assert set(learned) == {"amount", "status"} and learned["amount"]["distribution"] == "empirical"  # as SDV: categorical too
     with pytest.raises(ValueError, match=r"table 'orders' uses GaussianCopulaSynthesizer.*neural"):
         fitted.get_loss_values("orders")
     with pytest.raises(ValueError, match=r"table 'favorites' has only key columns"):
