@@ -79,6 +79,7 @@ def test_every_listed_pii_sdtype_has_a_faker_method():
     assert {"numerical", "categorical", "boolean", "datetime", "id", "ordinal", "unknown"} <= SDTYPES
 
 
+@pytest.mark.slow  # importing sdv takes ~10 s
 def test_sdv_and_rdt_sdtypes_are_all_accepted():
     single_table = pytest.importorskip("sdv.metadata._single_table")
     from rdt.transformers.pii.anonymization import SDTYPE_ANONYMIZERS
@@ -194,7 +195,7 @@ def _synthesizers():
     }
 
 
-@pytest.mark.parametrize("name", ["gaussian_copula", "ctgan"])
+@pytest.mark.parametrize("name", ["gaussian_copula", pytest.param("ctgan", marks=pytest.mark.slow)])
 def test_sdv2_written_metadata_fits_and_honours_its_options(name):
     pytest.importorskip("ctgan") if name == "ctgan" else None
     synthesizer = _synthesizers()[name](Metadata.load_from_dict(SDV2_WRITTEN))
@@ -250,6 +251,7 @@ def test_ordinal_in_par_and_independent():
     assert set(independent.sample(scale=1.0)["t"]["level"]) <= {"low", "mid", "high"}
 
 
+@pytest.mark.slow  # importing sdv takes ~10 s
 def test_metadata_sdv_detects_and_saves_loads_and_fits(tmp_path):
     sdv_metadata = pytest.importorskip("sdv.metadata")
     from synth_assets import GaussianCopulaSynthesizer
@@ -427,3 +429,27 @@ def test_datetime_numerical_distribution_is_honoured():
     assert 0.4 < shares["uniform"] < 0.6  # flat over the real range, as asked
     with pytest.raises(SynthesizerInputError, match=r"column 'room' is 'categorical'"):
         GaussianCopulaSynthesizer(metadata, numerical_distributions={"room": "uniform"})
+
+
+# -- the side-by-side script -------------------------------------------------------------------------
+def test_sdv_compat_script_rows_on_synth_assets():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "sdv_compat.py"
+    spec = importlib.util.spec_from_file_location("sdv_compat", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sdv_compat"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    rows = {row["SDV call"]: row["synth_assets"] for row in module.compare(["synth_assets"])}
+    assert len(rows) == len(module.CASES) >= 10
+    by_start = lambda start: next(v for k, v in rows.items() if k.startswith(start))  # noqa: E731
+    assert by_start("`update_column('b', sdtype='seed_instance')`").startswith("InvalidMetadataError")
+    assert by_start("sdtype `ordinal`") == "values [1, 2, 3, 4, 5]"
+    assert by_start("`range_max` below").startswith("InvalidDataError: table 't', column 'amount'")
+    assert by_start("text `sequence_index`") == "in date order: True"
+    assert by_start("tz-aware") == "tz Europe/Paris, midnight only: True"
+    assert by_start("`detect_from_dataframes` on city") == "city: city, username: username"
+    assert by_start("fit on detected") == "0 / 0"
+    assert by_start("`numerical_distributions=") == "checkin_date: uniform, room: empirical"

@@ -94,9 +94,9 @@ def value_errors(values: pd.Series, spec: dict) -> list[str]:
         if digits is not None and digits > spec["decimal_places"]:
             errors.append(f"values have more than decimal_places={spec['decimal_places']} decimals.")
     if sdtype in ("categorical", "ordinal") and isinstance(spec.get("range_values"), list):
-        unknown = pd.unique(non_null[~non_null.isin(spec["range_values"])])
-        if len(unknown):
-            errors.append(f"values {list(unknown[:3])} are not in range_values; add them or fix the data.")
+        unknown = non_null[~non_null.isin(spec["range_values"])].drop_duplicates().head(3).tolist()
+        if unknown:
+            errors.append(f"values {unknown} are not in range_values; add them or fix the data.")
     return errors
 
 
@@ -117,4 +117,5 @@ def _out_of_range(values: pd.Series, spec: dict) -> list[str]:
         return []
     if outside.empty:
         return []
-    return [f"values {list(outside.unique()[:3])} are outside range_min={spec.get('range_min')!r} / range_max={spec.get('range_max')!r}."]
+    examples = [str(v) for v in outside.drop_duplicates().head(3).tolist()]
+    return [f"values {examples} are outside range_min={spec.get('range_min')!r} / range_max={spec.get('range_max')!r}."]
