@@ -453,3 +453,16 @@ def test_sdv_compat_script_rows_on_synth_assets():
     assert by_start("`detect_from_dataframes` on city") == "city: city, username: username"
     assert by_start("fit on detected") == "0 / 0"
     assert by_start("`numerical_distributions=") == "checkin_date: uniform, room: empirical"
+
+
+def test_v1_categorical_order_is_an_ordinal():
+    """Spec V1's categorical `order` (SDV 2.0 loads it as sdtype ordinal with range_values)."""
+    from synth_assets import GaussianCopulaSynthesizer
+
+    rng = np.random.default_rng(5)
+    size = rng.choice(["S", "M", "L", "XL"], 400)
+    price = pd.Series(size).map({"S": 1.0, "M": 2.0, "L": 3.0, "XL": 4.0}).to_numpy() + rng.normal(0, 0.3, 400)
+    columns = {"size": {"sdtype": "categorical", "order": ["XL", "L", "M", "S"]}, "price": {"sdtype": "numerical"}}
+    synthesizer = GaussianCopulaSynthesizer(Metadata.load_from_dict({"columns": columns}))
+    synthesizer.fit(pd.DataFrame({"size": size, "price": price}))
+    assert list(synthesizer._processor._transformers["size"].intervals) == ["XL", "L", "M", "S"]

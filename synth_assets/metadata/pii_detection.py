@@ -28,11 +28,12 @@ _NAME_SUBSTRINGS = (
     ("licenseplate", "license_plate"), ("socialsecurity", "ssn"), ("latitude", "latitude"), ("longitude", "longitude"),
     ("website", "url"), ("homepage", "url"),
 )
-# Whole words of the name (snake_case / camelCase parts) -> sdtype. Words that are also parts of others.
+# Whole words of the name (snake_case / camelCase parts) -> sdtype: words that are also parts of others.
+# Not "country": SDV models it as a category (only "country_code" is PII), and so do we.
 _NAME_TOKENS = {
     "email": "email", "mail": "email", "phone": "phone_number", "tel": "phone_number", "mobile": "phone_number",
-    "fax": "phone_number", "name": None, "address": "address", "city": "city", "town": "city",
-    "state": "administrative_unit", "province": "administrative_unit", "country": "country", "zip": "postcode",
+    "fax": "phone_number", "address": "address", "city": "city", "town": "city",
+    "state": "administrative_unit", "province": "administrative_unit", "zip": "postcode",
     "ssn": "ssn", "vin": "vin", "ip": "ipv4_address", "url": "url", "login": "username", "swift": "swift11",
 }
 # A bare "name" column (or these forms) names a person; "product_name" does not.

@@ -58,6 +58,16 @@ class DependenceOrder:
 
 
 
+def declared_order(spec: dict) -> list | None:
+    """An ordinal column's declared order: sdtype `ordinal` (`range_values`, else the values
+    sorted), or a spec V1 categorical with `order` (SDV 2.0 loads that as ordinal)."""
+    if spec.get("sdtype") == "ordinal":
+        return list(spec.get("range_values") or [])
+    if spec.get("sdtype") == "categorical" and isinstance(spec.get("order"), list):
+        return list(spec["order"])
+    return None
+
+
 def ordinal_order(labels, range_values=None) -> list:
     """An ordinal column's categories in their declared order (SDV's `range_values`), values the
     declaration lacks after them (sorted when comparable), missing values last."""

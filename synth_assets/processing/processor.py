@@ -13,7 +13,7 @@ import pandas as pd
 
 from synth_assets.metadata import TableMetadata
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
-from synth_assets.processing.category_order import DependenceOrder, ordinal_order
+from synth_assets.processing.category_order import DependenceOrder, declared_order, ordinal_order
 from synth_assets.processing.datetimes import apply_resolution, learn_resolution, text_format, to_text
 from synth_assets.processing.ids import IdGenerator
 from synth_assets.processing.pii import PIIGenerator
@@ -142,9 +142,10 @@ class TableProcessor:
         orderer = None
         for name, transformer in self._transformers.items():
             spec = self.table_metadata.columns[name]
-            if hasattr(transformer, "reorder") and spec["sdtype"] == "ordinal":
+            declared = declared_order(spec)
+            if hasattr(transformer, "reorder") and declared is not None:
                 # The declared order is the model's order: neighbours in it get nearby intervals.
-                transformer.reorder(ordinal_order(list(transformer.intervals), spec.get("range_values")))
+                transformer.reorder(ordinal_order(list(transformer.intervals), declared))
             elif hasattr(transformer, "reorder"):
                 orderer = orderer or DependenceOrder(numbers)
                 order = orderer.order(self._prepare_column(name, data[name]))
