@@ -54,7 +54,7 @@ def read_table(path: str, table_name: Optional[str] = None, *, format: Optional[
     if fmt == "csv" and _base_name(path).endswith((".tsv", ".tsv.gz")) and not {"sep", "delimiter"} & set(kwargs):
         kwargs["sep"] = "\t"
     frame = _parse(path, fmt, kwargs, where)
-    _check_shape(frame, fmt, kwargs, where)
+    _check_shape(frame, path, fmt, kwargs, where)
     if query:
         frame = _apply_query(frame, query, where)
     if columns is not None:
@@ -116,7 +116,7 @@ def _explain(error: Exception, fmt: str) -> str:
     return f"{detail}. Check that the file is complete and in {fmt} format, or set `format`."
 
 
-def _check_shape(frame, fmt: str, kwargs: dict, where: str) -> None:
+def _check_shape(frame, path, fmt: str, kwargs: dict, where: str) -> None:
     """Refuse what pandas reads without complaint but cannot be a table to learn from."""
     import pandas as pd
 
@@ -127,10 +127,50 @@ def _check_shape(frame, fmt: str, kwargs: dict, where: str) -> None:
             f"{where}: the data rows have more fields than the header ({len(frame.columns)} names: "
             f"{list(frame.columns)}), so values would shift columns. Add the missing column names "
             "to the header or remove the extra (often trailing) separators.")
+    if fmt == "csv" and _may_have_short_rows(frame, kwargs):
+        _check_row_widths(path, kwargs, len(frame.columns), where)
     if len(frame) == 0:
         raise InvalidDataError(
             f"{where} has columns {list(frame.columns)} but no rows; a synthesizer needs real rows "
             "to learn from. Point the source at the file with the data, or export it again.")
+
+
+# read_csv options that change which lines are rows or how they split: with any of them the line
+# scan below could disagree with pandas, so it is skipped.
+_ROW_OPTIONS = {"header", "names", "skiprows", "nrows", "comment", "skipfooter", "lineterminator", "quoting",
+                "escapechar", "doublequote", "skipinitialspace", "delim_whitespace", "engine", "chunksize",
+                "iterator", "usecols", "index_col", "dialect", "compression", "skip_blank_lines"}
+
+
+def _may_have_short_rows(frame, kwargs: dict) -> bool:
+    """pandas fills the missing trailing fields of a short row with NaN without a word; only a
+    frame whose last column has a NaN can hold one, so only then is the file scanned."""
+    sep = kwargs.get("sep", kwargs.get("delimiter", ","))
+    return (len(frame.columns) > 1 and not _ROW_OPTIONS & set(kwargs) and isinstance(sep, str)
+            and len(sep) == 1 and bool(frame.iloc[:, -1].isna().any()))
+
+
+def _check_row_widths(path, kwargs: dict, width: int, where: str) -> None:
+    import csv
+
+    import fsspec
+
+    sep = kwargs.get("sep", kwargs.get("delimiter", ","))
+    short = []
+    with fsspec.open(path, "rt", compression="infer", encoding=kwargs.get("encoding", "utf-8"),
+                     newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep, quotechar=kwargs.get("quotechar", '"'))
+        next(reader, None)  # the header
+        for row in reader:
+            if row and len(row) < width:
+                short.append((reader.line_num, len(row)))
+    if short:
+        (line, count), more = short[0], len(short) - 1
+        raise InvalidDataError(
+            f"{where}: line {line} has {count} fields but the header has {width}"
+            + (f" ({more} more short rows)" if more else "")
+            + "; pandas would fill the missing values with NaN. Repair the rows (each needs "
+            f"{width - 1} separators {sep!r}) or quote values that contain the separator.")
 
 
 def _apply_query(frame, query: str, where: str):

@@ -37,6 +37,8 @@ BAD_FILES = {
     "binary csv": ("b.csv", b"id,x\n\xff\xfe\x00\x01,\x80\x81\n", "encoding"),
     "ragged csv (one long row)": ("r.csv", "id,x,c\n1,0.5,a\n2,0.7,b,EXTRA\n", "line 3"),
     "ragged csv (every row long)": ("a.csv", "id,x\n1,0.5,a\n2,0.7,b\n", "more fields than the header"),
+    "ragged csv (one short row)": ("s.csv", "id,x,c\n1,0.5,a\n2,0.7\n3,0.9,b\n", "line 3 has 2 fields"),
+    "ragged tsv (short rows)": ("s.tsv", "id\tx\tc\n1\t0.5\n2\t0.7\n", "line 2 has 2 fields but the header has 3 (1 more"),
     "header-only csv": ("h.csv", "id,x,c\n", "no rows"),
     "empty csv": ("z.csv", "", "empty"),
     "zero-row parquet": ("0.parquet", lambda p: FRAME.iloc[:0].to_parquet(p), "no rows"),
