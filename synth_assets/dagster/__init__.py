@@ -6,13 +6,8 @@
 torch, matplotlib, great_expectations and the evaluation code load inside asset bodies only.
 """
 
-from synth_assets.dagster.assets import (
-    SampleConfig,
-    SyntheticAssets,
-    build_synthetic_assets,
-    derive_seed,
-    read_source,
-)
+from synth_assets.dagster.assets import SyntheticAssets, build_synthetic_assets
+from synth_assets.dagster.steps import SampleConfig, derive_seed, read_source
 from synth_assets.dagster.gpu import GPU_POOL, GpuConfig
 from synth_assets.dagster.io_managers import SynthesizerIOManager, SyntheticParquetIOManager
 from synth_assets.dagster.specs import (

@@ -1,24 +1,25 @@
-"""The asset factory: real tables -> fitted synthesizers -> synthetic tables.
+"""The asset factory: real tables -> fitted synthesizers -> checked synthetic tables.
 
     defs = build_synthetic_assets([SynthesizerSpec(...), ...]).to_definitions()
 
-Per spec:
+The translator's ``get_asset_spec`` decides every key and attribute (deps, partitions, kinds...);
+the factory passes those AssetSpecs whole to ``multi_asset(specs=...)`` (as dagster-sling does)
+and only adds the IO manager and the step body (``synth_assets.dagster.steps``). Per spec:
+
 * ``real/<table>`` loader assets for FileSources (AssetSources are the user's own assets);
 * GaussianCopula / PAR: one ``synthesizer/<name>`` fit asset;
   IndependentSynthesizer: one ``synthesizer/<name>/<table>`` fit asset per table (separate ops, so
-  multiprocess / k8s executors run them in parallel) and a cheap ``synthesizer/<name>`` assemble
-  asset that learns cardinality from the key columns and returns one IndependentSynthesizer;
-* ``synthetic/<table>`` assets (one multi-asset step for a group, so foreign keys match) that load
-  the stored synthesizer and sample (never refit), configured per run by ``SampleConfig``.
+  multiprocess / k8s executors run them in parallel; each validates the group's keys before it
+  fits, so no model is written for a group that cannot assemble) and a cheap ``synthesizer/<name>``
+  assemble asset that learns cardinality and returns one IndependentSynthesizer;
+* ``synthetic/<table>`` assets (one step for a group, so foreign keys match) that sample the stored
+  synthesizer and evaluate the table's checks on the sample before anything is written.
 
-Synthesizer code (torch, copulas, evaluation, matplotlib) is imported inside the asset bodies.
 (No `from __future__ import annotations` here: Dagster reads the `context` / `config`
-annotations of the asset functions at definition time.)
+annotations of the step functions at definition time.)
 """
 
-import contextlib
-import hashlib
-import secrets
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Optional
@@ -27,237 +28,22 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetKey,
-    AssetOut,
     AssetsDefinition,
-    Config,
-    DailyPartitionsDefinition,
     Definitions,
-    Failure,
-    Output,
-    asset,
-    check_dagster_type,
+    MetadataValue,
     multi_asset,
 )
-from pydantic import Field
 
+from synth_assets.dagster import steps
+from synth_assets.dagster.checks import check_specs
 from synth_assets.dagster.gpu import GPU_POOL, GpuConfig
-from synth_assets.dagster.io_managers import SynthesizerIOManager, SyntheticParquetIOManager
+from synth_assets.dagster.io_managers import COLUMNS_TAG_PREFIX, SynthesizerIOManager, SyntheticParquetIOManager
 from synth_assets.dagster.specs import AssetSource, FileSource, SynthesizerSpec
+from synth_assets.dagster._constants import MODEL_IO_MANAGER_KEY, PARQUET_IO_MANAGER_KEY
+from synth_assets.dagster.steps import SampleConfig
 from synth_assets.dagster.translator import SyntheticAssetProps, SyntheticAssetTranslator
-from synth_assets.dagster.types import table_dagster_type
-
-PARQUET_IO_MANAGER_KEY = "synthetic_parquet_io_manager"
-MODEL_IO_MANAGER_KEY = "synthesizer_io_manager"
-SEED_TAG = "synth_assets/seed"  # a run-level sampling seed (synth_assets.dagster.automation sets it)
 
 
-class SampleConfig(Config):
-    """Run config of a synthetic table asset; unset values fall back to the spec's SampleSpec,
-    then to the real data's size. Only the size that fits the synthesizer may be set."""
-
-    num_rows: Optional[int] = Field(default=None, description="Rows to sample (GaussianCopulaSynthesizer).")
-    num_sequences: Optional[int] = Field(default=None, description="Sequences to sample (PARSynthesizer).")
-    sequence_length: Optional[int] = Field(default=None, description="Fixed length per sequence (PARSynthesizer).")
-    scale: Optional[float] = Field(default=None, description="Size relative to the real tables (IndependentSynthesizer).")
-    seed: Optional[int] = Field(default=None, description="Sampling seed; partitions derive theirs from it and the key.")
-
-
-_SIZE_FIELDS = {
-    "GaussianCopulaSynthesizer": ("num_rows",),
-    "PARSynthesizer": ("num_sequences", "sequence_length"),
-    "IndependentSynthesizer": ("scale",),
-}
-
-
-def derive_seed(base: Optional[int], partition_key: Optional[str]) -> int:
-    """The sampling seed: `base` as given; per partition, a hash of base and key (stable across
-    runs and machines); with neither, a fresh random seed (recorded in the metadata)."""
-    if partition_key is None:
-        return int(base) if base is not None else secrets.randbelow(2**31)
-    digest = hashlib.sha256(f"{0 if base is None else int(base)}:{partition_key}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
-
-
-def sampling_seed(context, spec: SynthesizerSpec, config: SampleConfig) -> int:
-    """Run config seed, else the run's SEED_TAG, else the spec's; partitions derive from it."""
-    base = config.seed
-    if base is None:
-        tag = context.run.tags.get(SEED_TAG) if context.run is not None else None
-        if tag is not None:
-            try:
-                base = int(tag)
-            except ValueError:
-                raise ValueError(f"Run tag {SEED_TAG}={tag!r} is not an integer seed.") from None
-    if base is None:
-        base = spec.sample.seed
-    partition_key = context.partition_key if context.has_partition_key else None
-    return derive_seed(base, partition_key)
-
-
-def _check_sample_config(spec: SynthesizerSpec, config: SampleConfig) -> None:
-    allowed = _SIZE_FIELDS[spec.synthesizer]
-    for name in ("num_rows", "num_sequences", "sequence_length", "scale"):
-        value = getattr(config, name)
-        if value is None:
-            continue
-        if name not in allowed:
-            raise ValueError(
-                f"Run config `{name}` does not apply to {spec.synthesizer} (spec '{spec.name}'); "
-                f"use {' / '.join(allowed)}."
-            )
-        if value <= 0:
-            raise ValueError(f"Run config `{name}` must be positive, got {value!r}.")
-
-
-# -- reading sources ---------------------------------------------------------------------------
-def read_source(source: FileSource, table: str, table_metadata):
-    """Read a FileSource, apply its query, keep the metadata's columns in metadata order
-    (`synth_assets.sources.read_table`: read errors name the file and the table)."""
-    from synth_assets.sources import read_table
-
-    return read_table(source.path, table, format=source.resolved_format, read_kwargs=source.read_kwargs,
-                      query=source.query, columns=list(table_metadata.columns))
-
-
-# -- synthesizers ------------------------------------------------------------------------------
-def make_synthesizer(spec: SynthesizerSpec):
-    """A new, unfitted synthesizer from the spec (imports the synthesizer's module now)."""
-    if spec.synthesizer == "GaussianCopulaSynthesizer":
-        from synth_assets.single_table import GaussianCopulaSynthesizer
-
-        return GaussianCopulaSynthesizer(spec.metadata, **spec.parameters)
-    if spec.synthesizer == "PARSynthesizer":
-        from synth_assets.sequential.par import PARSynthesizer
-
-        return PARSynthesizer(spec.metadata, **spec.parameters)
-    from synth_assets.multi_table import IndependentSynthesizer
-
-    synthesizer = IndependentSynthesizer(spec.metadata, **spec.parameters)
-    for table, entry in spec.table_parameters.items():
-        synthesizer.set_table_parameters(table, entry["table_synthesizer"], entry["table_parameters"])
-    return synthesizer
-
-
-class _RunLogProgress:
-    """Stands in for tqdm during a fit: logs epoch, loss and ETA to the Dagster run log about
-    ten times per fit instead of drawing a bar on stderr."""
-
-    def __init__(self, log, iterable=None, desc="fit", total=None, unit="it", **_):
-        self.log, self.iterable, self.desc, self.unit = log, iterable, desc, unit
-        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
-        self.n = 0
-        self.started = time.perf_counter()
-        self.every = max(1, (self.total or 10) // 10)
-
-    def __iter__(self):
-        for item in self.iterable:
-            yield item
-            self.n += 1
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def update(self, n=1):
-        self.n += n
-        self._maybe_log(self.n, "")
-
-    def set_postfix(self, ordered_dict=None, refresh=True, **kwargs):
-        values = dict(ordered_dict or {}, **kwargs)
-        self._maybe_log(self.n + 1, ", ".join(f"{k} {v}" for k, v in values.items()))
-
-    def set_postfix_str(self, s="", refresh=True):
-        self._maybe_log(self.n + 1, s)
-
-    def _maybe_log(self, done, extra):
-        if done % self.every and done != self.total:
-            return
-        elapsed = time.perf_counter() - self.started
-        eta = ""
-        if self.total:
-            eta = f", ETA {elapsed / done * (self.total - done):.1f} s"
-        total = f"/{self.total}" if self.total else ""
-        self.log.info(f"{self.desc}: {self.unit} {done}{total}{', ' + extra if extra else ''} ({elapsed:.1f} s{eta})")
-
-    def close(self):
-        pass
-
-    def refresh(self):
-        pass
-
-
-@contextlib.contextmanager
-def run_log_progress(context, synthesizer):
-    """Route the synthesizer's tqdm progress (epochs, loss) to the run log while it fits."""
-    import tqdm.auto
-
-    had_verbose = hasattr(synthesizer, "verbose")
-    previous = getattr(synthesizer, "verbose", None)
-    original = tqdm.auto.tqdm
-    tqdm.auto.tqdm = lambda *args, **kwargs: _RunLogProgress(context.log, *args, **kwargs)
-    if had_verbose:
-        synthesizer.verbose = True
-    try:
-        yield
-    finally:
-        tqdm.auto.tqdm = original
-        if had_verbose:
-            synthesizer.verbose = previous
-
-
-def _loss_frame(model):
-    if not hasattr(model, "get_loss_values"):
-        return None
-    try:
-        return model.get_loss_values()
-    except (ValueError, AttributeError, TypeError):
-        return None
-
-
-def training_rows(context, spec: SynthesizerSpec, table: str, real):
-    """The real rows a model learns from: with privacy checks on, a holdout (whole sequences for
-    PAR) is kept out so the DCR check can tell memorising from generalising."""
-    if spec.checks is None or not spec.checks.privacy:
-        return real
-    from synth_assets.dagster.checks import holdout_mask
-
-    held_out = holdout_mask(real, spec.metadata.get_table_metadata(table))
-    context.log.info(f"Holding out {int(held_out.sum())} of {len(real)} rows of '{table}' for the DCR privacy check.")
-    return real[~held_out]
-
-
-def fit_on_training_rows(context, spec: SynthesizerSpec, table: str, real, fit, what: str, sequences: bool = False):
-    """`fit(training rows)`, then keep real PII out of the model's output, store the real table's
-    profile for the type check and record fit metadata; returns the fitted model."""
-    from synth_assets.dagster.types import profile_sequences, profile_table, store_profiles
-
-    training = training_rows(context, spec, table, real)
-    context.log.info(f"Fitting {what} on {len(training)} rows of '{table}'.")
-    started = time.perf_counter()
-    model = fit(training)
-    seconds = time.perf_counter() - started
-    model.exclude_real_values(real)
-    table_metadata = spec.metadata.get_table_metadata(table)
-    profile = profile_table(real, table_metadata, spec.enforces_min_max(table))
-    if sequences:
-        profile.update(profile_sequences(real, table_metadata))
-    store_profiles(model, {table: profile})
-    context.add_output_metadata(_fit_metadata(model, seconds, len(training)))
-    return model
-
-
-def _fit_metadata(model, fit_seconds: float, num_rows: int) -> dict:
-    from synth_assets.dagster.ui_metadata import fit_entries
-
-    loss = _loss_frame(model)
-    epochs = len(loss) if loss is not None and len(loss) else getattr(model, "epochs", None)
-    device = getattr(model, "device", None) or "cpu"
-    return fit_entries(fit_seconds, num_rows, device=device, epochs=epochs, loss=loss)
-
-
-# -- the result --------------------------------------------------------------------------------
 @dataclass
 class SyntheticAssets:
     """What the factory built; `to_definitions()` wraps it with default IO managers."""
@@ -265,11 +51,11 @@ class SyntheticAssets:
     specs: list
     assets: list = field(default_factory=list)
     source_assets: list = field(default_factory=list)  # observable file sources (not executable)
-    asset_checks: list = field(default_factory=list)
+    asset_checks: list = field(default_factory=list)  # extra checks of yours; ours run in the sampling steps
     sensors: list = field(default_factory=list)
     schedules: list = field(default_factory=list)
     jobs: list = field(default_factory=list)
-    keys: dict = field(default_factory=dict)  # (spec name, role, table or None) -> AssetKey
+    keys: dict = field(default_factory=dict)  # (spec name, role, table or None) -> AssetKey, as built
     io_manager_key: str = PARQUET_IO_MANAGER_KEY
     model_io_manager_key: str = MODEL_IO_MANAGER_KEY
     translator: Optional[SyntheticAssetTranslator] = None
@@ -292,323 +78,177 @@ class SyntheticAssets:
         )
 
 
-# -- part 2 hooks (checks, automation): optional until they exist --------------------------------
-# -- the factory -------------------------------------------------------------------------------
-def _asset_kwargs(asset_spec) -> dict:
-    kwargs = dict(
-        key=asset_spec.key,
-        description=asset_spec.description,
-        group_name=asset_spec.group_name,
-        owners=list(asset_spec.owners) or None,
-        tags=dict(asset_spec.tags) or None,
-        kinds=set(asset_spec.kinds) or None,
-        metadata=dict(asset_spec.metadata) or None,
-        code_version=asset_spec.code_version,
-    )
-    if asset_spec.automation_condition is not None:
-        kwargs["automation_condition"] = asset_spec.automation_condition
-    return kwargs
-
-
 def _gpu_kwargs(spec: SynthesizerSpec, table: Optional[str]) -> dict:
     if not spec.uses_gpu(table):
         return {}
     return {"pool": GPU_POOL, "op_tags": (spec.gpu_config or GpuConfig()).op_tags()}
 
 
-def partitions_def(spec: SynthesizerSpec):
-    """The synthetic assets' partitions: daily when the spec asks for them."""
-    if spec.sample.partitions == "daily":
-        return DailyPartitionsDefinition(start_date=spec.sample.partitions_start_date)
-    return None
-
-
 class _Builder:
+    """Builds one spec's assets from the translator's AssetSpecs, recording each key."""
+
     def __init__(self, translator, io_manager_key, model_io_manager_key):
         self.translator = translator
         self.io_manager_key = io_manager_key
         self.model_io_manager_key = model_io_manager_key
         self.keys: dict = {}
 
-    def spec_for(self, role, spec, table=None):
+    def spec_for(self, role, spec, table=None, io_manager_key=None):
         asset_spec = self.translator.get_asset_spec(SyntheticAssetProps(role=role, spec=spec, table=table))
         self.keys[(spec.name, role, table)] = asset_spec.key
+        if io_manager_key and "dagster/io_manager_key" not in asset_spec.metadata:
+            asset_spec = asset_spec.with_io_manager_key(io_manager_key)
         return asset_spec
 
-    # real tables ------------------------------------------------------------------------------
-    def real_assets(self, spec: SynthesizerSpec) -> list[AssetsDefinition]:
-        built = []
+    def key(self, spec, role, table=None) -> AssetKey:
+        if (spec.name, role, table) not in self.keys:
+            self.spec_for(role, spec, table)
+        return self.keys[(spec.name, role, table)]
+
+    def build(self, spec: SynthesizerSpec) -> list[AssetsDefinition]:
+        built = [self.loader(spec, t) for t, s in spec.sources.items() if isinstance(s, FileSource)]
         for table, source in spec.sources.items():
             if isinstance(source, AssetSource):
                 self.keys[(spec.name, "real", table)] = source.asset_key
-                continue
-            built.append(self._loader(spec, table, source, self.spec_for("real", spec, table)))
+        if spec.is_multi_table:
+            built += [self.table_model(spec, t) for t in spec.table_names]
+            built.append(self.assemble(spec))
+        else:
+            built.append(self.fit(spec))
+        built.append(self.sample(spec))
         return built
 
-    def _loader(self, spec, table, source: FileSource, asset_spec) -> AssetsDefinition:
-        table_metadata = spec.metadata.get_table_metadata(table)
+    # real tables ------------------------------------------------------------------------------
+    def loader(self, spec, table: str) -> AssetsDefinition:
+        asset_spec = self.spec_for("real", spec, table, self.io_manager_key)
+        source, table_metadata = spec.sources[table], spec.metadata.get_table_metadata(table)
 
-        @asset(
-            **_asset_kwargs(asset_spec),
-            io_manager_key=self.io_manager_key,
-            dagster_type=table_dagster_type(table, table_metadata, role="real"),
-        )
+        @multi_asset(specs=[asset_spec], name=asset_spec.key.to_python_identifier())
         def _load(context: AssetExecutionContext):
             from synth_assets.dagster.ui_metadata import table_entries
 
-            frame = read_source(source, table, table_metadata)
+            frame = steps.read_source(source, table, table_metadata)
+            steps.check_real(table, table_metadata, frame)
             context.add_output_metadata(table_entries(frame, table_metadata))
             return frame
 
         return _load
 
     # single-table synthesizers -----------------------------------------------------------------
-    def fit_asset(self, spec: SynthesizerSpec) -> AssetsDefinition:
+    def fit(self, spec: SynthesizerSpec) -> AssetsDefinition:
         table = spec.table_names[0]
-        asset_spec = self.spec_for("synthesizer", spec)
-        real_key = self.keys[(spec.name, "real", table)]
+        asset_spec = self.spec_for("synthesizer", spec, None, self.model_io_manager_key)
 
-        @asset(
-            **_asset_kwargs(asset_spec),
-            ins={"real": AssetIn(key=real_key)},
-            io_manager_key=self.model_io_manager_key,
-            **_gpu_kwargs(spec, None),
-        )
+        @multi_asset(specs=[asset_spec], name=asset_spec.key.to_python_identifier(),
+                     ins={"real": AssetIn(key=self.key(spec, "real", table))}, **_gpu_kwargs(spec, None))
         def _fit(context: AssetExecutionContext, real):
-            synthesizer = make_synthesizer(spec)
+            synthesizer = steps.make_synthesizer(spec)
 
             def fit(training):
-                with run_log_progress(context, synthesizer):
-                    synthesizer.fit(training)
+                steps.fit_with_progress(context, synthesizer, training, f"{spec.synthesizer} '{spec.name}'")
                 return synthesizer
 
-            fit_on_training_rows(context, spec, table, real, fit, f"{spec.synthesizer} '{spec.name}'", sequences=True)
-            return synthesizer
+            return steps.fit_on_training_rows(context, spec, table, real, fit,
+                                              f"{spec.synthesizer} '{spec.name}'", sequences=True)
 
         return _fit
 
-    def sample_asset(self, spec: SynthesizerSpec) -> AssetsDefinition:
-        table = spec.table_names[0]
-        asset_spec = self.spec_for("synthetic", spec, table)
-        synthesizer_key = self.keys[(spec.name, "synthesizer", None)]
-        real_key = self.keys[(spec.name, "real", table)]
-        table_metadata = spec.metadata.get_table_metadata(table)
-        evaluate = spec.sample.evaluate
-        ins = {"synthesizer": AssetIn(key=synthesizer_key)}
-        if evaluate:
-            ins["real"] = AssetIn(key=real_key)
+    def sample(self, spec: SynthesizerSpec) -> AssetsDefinition:
+        """One step samples every table of the spec, checks each in memory, then writes all
+        (or, when a blocking check fails, none)."""
+        specs = [self.spec_for("synthetic", spec, t, self.io_manager_key).replace_attributes(skippable=True)
+                 for t in spec.table_names]
+        keys = {t: s.key for t, s in zip(spec.table_names, specs)}
+        checks = [c for t in spec.table_names for c in check_specs(spec, t, keys[t])]
+        reads_real = spec.sample.evaluate or bool(checks)
+        ins = {"synthesizer": AssetIn(key=self.key(spec, "synthesizer"))}
+        if reads_real:
+            ins.update({f"real_{t}": AssetIn(key=self.key(spec, "real", t)) for t in spec.table_names})
 
-        @asset(
-            **_asset_kwargs(asset_spec),
-            ins=ins,
-            deps=None if evaluate else [real_key],
-            io_manager_key=self.io_manager_key,
-            dagster_type=table_dagster_type(table, table_metadata, role="synthetic"),
-            partitions_def=partitions_def(spec),
-        )
+        # A single table's op is named after its key (run config `ops: {synthetic__<table>: ...}`).
+        name = f"sample_{spec.name}" if spec.is_multi_table else specs[0].key.to_python_identifier()
+
+        @multi_asset(specs=specs, check_specs=checks or None, ins=ins, can_subset=False, name=name)
         def _sample(context: AssetExecutionContext, config: SampleConfig, synthesizer, **inputs):
-            from synth_assets.dagster import ui_metadata
-            from synth_assets.dagster.types import attach_profile, stored_profile
-
-            _check_sample_config(spec, config)
-            seed = sampling_seed(context, spec, config)
-            profile = stored_profile(synthesizer, table) or {}
-            synthesizer.set_random_state(seed)
-            started = time.perf_counter()
-            if spec.synthesizer == "PARSynthesizer":
-                count = config.num_sequences or spec.sample.num_sequences or profile.get("num_sequences")
-                if count is None:
-                    raise ValueError(f"spec '{spec.name}': set num_sequences (run config or SampleSpec).")
-                frame = synthesizer.sample(num_sequences=int(count), sequence_length=config.sequence_length)
-            else:
-                count = config.num_rows or spec.sample.num_rows or profile.get("num_rows")
-                if count is None:
-                    raise ValueError(f"spec '{spec.name}': set num_rows (run config or SampleSpec).")
-                frame = synthesizer.sample(int(count))
-            seconds = time.perf_counter() - started
-            context.log.info(f"Sampled {len(frame)} rows of '{table}' with seed {seed} in {seconds:.2f} s.")
-            metadata = {
-                **ui_metadata.table_entries(frame, table_metadata),
-                **ui_metadata.sample_entries(seconds, len(frame), seed),
-                "synth_assets/preview": ui_metadata.preview_markdown(frame),
-                "dagster/column_lineage": asset_spec.metadata["dagster/column_lineage"],
-            }
-            real = inputs.get("real")
-            if real is not None:
-                metadata.update(_evaluation_metadata(context, spec, table, real, frame, seed))
-            context.add_output_metadata(metadata)
-            return attach_profile(frame, profile or None)
+            tables, seconds, seed = steps.sample_tables(context, spec, config, synthesizer)
+            real = {t: inputs[f"real_{t}"] for t in spec.table_names} if reads_real else None
+            yield from steps.checked_outputs(context, spec, synthesizer, tables, real, (seconds, seed), keys)
 
         return _sample
 
     # IndependentSynthesizer group --------------------------------------------------------------
-    def table_model_assets(self, spec: SynthesizerSpec) -> list[AssetsDefinition]:
-        return [self._table_model(spec, table) for table in spec.table_names]
+    def table_model(self, spec: SynthesizerSpec, table: str) -> AssetsDefinition:
+        asset_spec = self.spec_for("table_model", spec, table, self.model_io_manager_key)
+        ins = {"real": AssetIn(key=self.key(spec, "real", table))}
+        # Every table's key columns: the group's keys are validated before this model is written.
+        others = [t for t in spec.table_names if t != table]
+        ins.update({f"keys_{t}": AssetIn(key=self.key(spec, "real", t)) for t in others})
+        gpu = _gpu_kwargs(spec, table)
+        op_tags = {**gpu.pop("op_tags", {}), **_columns_tags(spec, {f"keys_{t}": t for t in others})}
 
-    def _table_model(self, spec: SynthesizerSpec, table: str) -> AssetsDefinition:
-        asset_spec = self.spec_for("table_model", spec, table)
-        real_key = self.keys[(spec.name, "real", table)]
-
-        @asset(
-            **_asset_kwargs(asset_spec),
-            ins={"real": AssetIn(key=real_key)},
-            io_manager_key=self.model_io_manager_key,
-            **_gpu_kwargs(spec, table),
-        )
-        def _fit_table(context: AssetExecutionContext, real):
-            group = make_synthesizer(spec)
-            model = fit_on_training_rows(
+        @multi_asset(specs=[asset_spec], name=asset_spec.key.to_python_identifier(), ins=ins,
+                     op_tags=op_tags, **gpu)
+        def _fit_table(context: AssetExecutionContext, real, **keys):
+            group = steps.make_synthesizer(spec)
+            frames = {t: keys[f"keys_{t}"] for t in others}
+            group.learn_cardinality({**frames, table: real[_key_columns(spec, table)]})
+            return steps.fit_on_training_rows(
                 context, spec, table, real, lambda training: group.fit_table(table, training),
                 f"the model of table '{table}' ({spec.table_synthesizer(table)})",
             )
-            return model
 
         return _fit_table
 
-    def assemble_asset(self, spec: SynthesizerSpec) -> AssetsDefinition:
-        asset_spec = self.spec_for("synthesizer", spec)
+    def assemble(self, spec: SynthesizerSpec) -> AssetsDefinition:
+        asset_spec = self.spec_for("synthesizer", spec, None, self.model_io_manager_key)
         ins = {}
         for table in spec.table_names:
-            ins[f"model_{table}"] = AssetIn(key=self.keys[(spec.name, "table_model", table)])
-            # Cardinality reads only the key columns; the parquet IO manager loads just those.
-            keys = _key_columns(spec, table)
-            ins[f"real_{table}"] = AssetIn(key=self.keys[(spec.name, "real", table)], metadata={"columns": keys})
+            ins[f"model_{table}"] = AssetIn(key=self.key(spec, "table_model", table))
+            ins[f"real_{table}"] = AssetIn(key=self.key(spec, "real", table))
+        op_tags = _columns_tags(spec, {f"real_{t}": t for t in spec.table_names})
 
-        @asset(**_asset_kwargs(asset_spec), ins=ins, io_manager_key=self.model_io_manager_key)
+        @multi_asset(specs=[asset_spec], name=asset_spec.key.to_python_identifier(), ins=ins, op_tags=op_tags)
         def _assemble(context: AssetExecutionContext, **inputs):
-            from synth_assets.dagster.types import store_profiles, stored_profile
-
-            group = make_synthesizer(spec)
-            started = time.perf_counter()
             real = {t: inputs[f"real_{t}"] for t in spec.table_names}
             models = {t: inputs[f"model_{t}"] for t in spec.table_names}
-            cardinality = group.learn_cardinality(real)
-            group.assemble(models, cardinality)
-            store_profiles(group, {t: stored_profile(models[t], t) for t in spec.table_names if stored_profile(models[t], t)})
-            seconds = time.perf_counter() - started
-            from dagster import MetadataValue
-
-            metadata = {
-                "synth_assets/assemble_seconds": MetadataValue.float(round(seconds, 4)),
-                "synth_assets/fit_seconds": MetadataValue.float(round(sum(group.table_fit_seconds.values()), 4)),
-                "synth_assets/real_rows": MetadataValue.json({t: int(len(real[t])) for t in spec.table_names}),
-            }
-            try:
-                metadata["synth_assets/cardinality"] = MetadataValue.md(cardinality.describe().to_markdown(index=False))
-            except Exception:  # describe() is informative only
-                pass
+            group, metadata = assemble_group(spec, real, models)
             context.add_output_metadata(metadata)
             return group
 
         return _assemble
 
-    def group_sample_asset(self, spec: SynthesizerSpec) -> AssetsDefinition:
-        synthesizer_key = self.keys[(spec.name, "synthesizer", None)]
-        evaluate = spec.sample.evaluate
-        outs, specs_by_table = {}, {}
-        for table in spec.table_names:
-            asset_spec = self.spec_for("synthetic", spec, table)
-            specs_by_table[table] = asset_spec
-            kwargs = _asset_kwargs(asset_spec)
-            outs[table] = AssetOut(
-                key=kwargs.pop("key"),
-                dagster_type=table_dagster_type(table, spec.metadata.get_table_metadata(table), role="synthetic"),
-                io_manager_key=self.io_manager_key,
-                **kwargs,
-            )
-        ins = {"synthesizer": AssetIn(key=synthesizer_key)}
-        deps = []
-        for table in spec.table_names:
-            real_key = self.keys[(spec.name, "real", table)]
-            if evaluate:
-                ins[f"real_{table}"] = AssetIn(key=real_key)
-            else:
-                deps.append(real_key)
 
-        @multi_asset(
-            name=f"sample_{spec.name}",
-            outs=outs,
-            ins=ins,
-            deps=deps or None,
-            partitions_def=partitions_def(spec),
-            can_subset=False,
-        )
-        def _sample_group(context: AssetExecutionContext, config: SampleConfig, synthesizer, **real_inputs):
-            from synth_assets.dagster import ui_metadata
-            from synth_assets.dagster.types import attach_profile, stored_profile
+def assemble_group(spec: SynthesizerSpec, real: dict, models: dict):
+    """(IndependentSynthesizer, UI metadata) from the per-table models and the key columns."""
+    from synth_assets.dagster.types import store_profiles, stored_profile
 
-            _check_sample_config(spec, config)
-            seed = sampling_seed(context, spec, config)
-            scale = config.scale or spec.sample.scale or 1.0
-            synthesizer.set_random_state(seed)
-            started = time.perf_counter()
-            tables = synthesizer.sample(scale=scale)
-            seconds = time.perf_counter() - started
-            total = sum(len(f) for f in tables.values())
-            context.log.info(f"Sampled {total} rows over {len(tables)} tables (scale {scale}, seed {seed}) in {seconds:.2f} s.")
-            real = {t: real_inputs[f"real_{t}"] for t in spec.table_names} if evaluate else None
-            group_entries = {}
-            if real is not None:
-                try:
-                    group_entries = ui_metadata.multi_table_entries(real, tables, spec.metadata)
-                except Exception as error:  # scores are informative; a failure must not lose the sample
-                    context.log.warning(f"Multi-table evaluation failed: {error}")
-            # Every table is built and type-checked before the first is written: the tables
-            # reference each other, so a failure must leave all the previous ones in place.
-            outputs = []
-            for table in spec.table_names:
-                frame = tables[table]
-                table_metadata = spec.metadata.get_table_metadata(table)
-                metadata = {
-                    **ui_metadata.table_entries(frame, table_metadata),
-                    **ui_metadata.sample_entries(seconds, total, seed),
-                    "synth_assets/preview": ui_metadata.preview_markdown(frame),
-                    "dagster/column_lineage": specs_by_table[table].metadata["dagster/column_lineage"],
-                    **group_entries,
-                }
-                if real is not None:
-                    metadata.update(_evaluation_metadata(context, spec, table, real[table], frame, seed))
-                value = attach_profile(frame, stored_profile(synthesizer, table))
-                check = check_dagster_type(table_dagster_type(table, table_metadata, role="synthetic"), value)
-                if not check.success:
-                    raise Failure(f"Synthetic table '{table}' fails its type check, so no table of "
-                                  f"'{spec.name}' was written: {check.description}")
-                outputs.append(Output(value, output_name=table, metadata=metadata))
-            yield from outputs
+    group = steps.make_synthesizer(spec)
+    started = time.perf_counter()
+    cardinality = group.learn_cardinality(real)
+    group.assemble(models, cardinality)
+    store_profiles(group, {t: stored_profile(models[t], t) for t in spec.table_names if stored_profile(models[t], t)})
+    metadata = {
+        "synth_assets/assemble_seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
+        "synth_assets/fit_seconds": MetadataValue.float(round(sum(group.table_fit_seconds.values()), 3)),
+        "synth_assets/real_rows": MetadataValue.json({t: int(len(real[t])) for t in spec.table_names}),
+    }
+    try:
+        metadata["synth_assets/cardinality"] = MetadataValue.md(cardinality.describe().to_markdown(index=False))
+    except Exception:  # describe() is informative only
+        pass
+    return group, metadata
 
-        return _sample_group
+
+def _columns_tags(spec: SynthesizerSpec, inputs: dict) -> dict:
+    """Op tags that make the parquet IO manager load only the key columns of {input: table}
+    (cardinality and key validation read nothing else)."""
+    return {COLUMNS_TAG_PREFIX + name: json.dumps(_key_columns(spec, table)) for name, table in inputs.items()}
 
 
 def _key_columns(spec: SynthesizerSpec, table: str) -> list[str]:
     table_metadata = spec.metadata.get_table_metadata(table)
     keys = [table_metadata.primary_key] + [r["child_foreign_key"] for r in spec.metadata.get_parents(table)]
     return list(dict.fromkeys(k for k in keys if k))
-
-
-def _evaluation_metadata(context, spec: SynthesizerSpec, table: str, real, synthetic, seed: int) -> dict:
-    """Quality scores and distribution plots; a failure is logged, never fails the sample."""
-    from synth_assets.dagster import ui_metadata
-
-    table_metadata = spec.metadata.get_table_metadata(table)
-    entries = {}
-    sequential = spec.synthesizer == "PARSynthesizer"
-    try:
-        entries.update(ui_metadata.quality_entries(
-            real, synthetic, table_metadata,
-            sequential=sequential,
-            context_columns=spec.parameters.get("context_columns", []) if sequential else (),
-            max_rows=spec.sample.evaluation_rows,
-            seed=seed % 1000,
-        ))
-    except Exception as error:
-        context.log.warning(f"Quality evaluation of '{table}' failed: {error}")
-    try:
-        plots = ui_metadata.distribution_plots_markdown(real, synthetic, table_metadata)
-        if plots is not None:
-            entries["synth_assets/distributions"] = plots
-    except Exception as error:
-        context.log.warning(f"Distribution plots of '{table}' failed: {error}")
-    return entries
 
 
 def build_synthetic_assets(
@@ -630,26 +270,12 @@ def build_synthetic_assets(
         specs=specs, io_manager_key=io_manager_key, model_io_manager_key=model_io_manager_key, translator=translator
     )
     for spec in specs:
-        result.assets.extend(builder.real_assets(spec))
-        if spec.is_multi_table:
-            result.assets.extend(builder.table_model_assets(spec))
-            result.assets.append(builder.assemble_asset(spec))
-            result.assets.append(builder.group_sample_asset(spec))
-        else:
-            result.assets.append(builder.fit_asset(spec))
-            result.assets.append(builder.sample_asset(spec))
+        result.assets.extend(builder.build(spec))
     result.keys = dict(builder.keys)
     _check_unique_keys(result)
 
-    from synth_assets.dagster import automation, checks
+    from synth_assets.dagster import automation
 
-    for spec in specs:
-        if spec.checks is None:
-            continue
-        for table in spec.table_names:
-            result.asset_checks.extend(checks.build_checks(spec, table, translator=translator))
-        if spec.is_multi_table:
-            result.asset_checks.extend(checks.build_group_checks(spec, translator=translator))
     sensors, schedules, jobs = automation.build_automation(specs, result, **(automation_options or {}))
     result.source_assets.extend(automation.build_source_assets(specs))
     result.sensors.extend(sensors or [])

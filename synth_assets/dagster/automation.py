@@ -45,12 +45,9 @@ from dagster import (
 )
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
-from synth_assets.dagster.assets import SEED_TAG
+from synth_assets.dagster._constants import GPU_RUN_TAG, REFIT_TAG, ROLE_TAG, SEED_TAG
 from synth_assets.dagster.specs import AssetSource, FileSource
 
-ROLE_TAG = 'synth_assets/role'  # set by the translator on every asset the factory builds
-REFIT_TAG = 'synth_assets/refit'  # tables whose source change triggered the run
-GPU_RUN_TAG = 'synth_assets/gpu'  # 'true' on runs whose pod needs a GPU (run-queue limits)
 SOURCE_SENSOR_NAME = 'synthetic_source_sensor'
 REFRESH_SCHEDULE_NAME = 'synthetic_refresh_schedule'
 REFRESH_JOB_NAME = 'synthetic_refresh_job'
@@ -367,7 +364,7 @@ def automation_condition(spec, role: str, table: str | None = None):
       version changes (never because the real table reloaded).
     * ``'real'``: None.
     """
-    if role == 'real':
+    if role in ('real', 'source'):
         return None
     if role == 'synthetic':
         return eager_on_role('synthesizer') | refit_on_code_change()

@@ -17,6 +17,7 @@ old. Temporary names start with a dot, so they never collide with asset paths.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -157,8 +158,7 @@ class SyntheticParquetIOManager(_AtomicUPathIOManager):
     def load_from_path(self, context: InputContext, path: "UPath"):
         import pyarrow.parquet as pq
 
-        # AssetIn(metadata={"columns": [...]}) loads only those columns (dagster-polars' convention).
-        columns = (context.definition_metadata or {}).get("columns")
+        columns = input_columns(context)
         if _is_local(path):
             if not os.path.exists(_local_name(path)):
                 raise FileNotFoundError(f"No stored table at {path}; materialize {context.asset_key.to_user_string()} first.")
@@ -168,6 +168,20 @@ class SyntheticParquetIOManager(_AtomicUPathIOManager):
                 table = pq.read_table(handle, columns=columns)
         return table.to_pandas()
 
+
+
+COLUMNS_TAG_PREFIX = "synth_assets/columns/"
+
+
+def input_columns(context: InputContext):
+    """The columns an input asks for: AssetIn(metadata={"columns": [...]}) (dagster-polars'
+    convention), or the op tag `synth_assets/columns/<input name>` (a JSON list) that the factory
+    sets where an AssetIn may carry no metadata; None: every column."""
+    columns = (context.definition_metadata or {}).get("columns")
+    if columns is None and context.op_def is not None:
+        tagged = (context.op_def.tags or {}).get(COLUMNS_TAG_PREFIX + context.name)
+        columns = json.loads(tagged) if tagged else None
+    return columns
 
 
 class SynthesizerIOManager(_AtomicUPathIOManager):
