@@ -130,7 +130,7 @@ def test_sensor_refits_when_content_returns_to_an_earlier_version(file_specs):
 
 def test_sensor_survives_a_missing_file_and_can_refit_on_first_tick(file_specs):
     specs, paths = file_specs
-    sensor = A.build_source_sensor(specs, initial_refit=True)
+    sensor = A.build_source_sensor(specs, build_synthetic_assets(specs), initial_refit=True)
     instance = dg.DagsterInstance.ephemeral()
     result, cursor = _tick(sensor, None, instance)
     assert len(result.run_requests) == 2
@@ -138,7 +138,8 @@ def test_sensor_survives_a_missing_file_and_can_refit_on_first_tick(file_specs):
     result, cursor = _tick(sensor, cursor, instance)
     assert result.run_requests == [] and "alpha" in result.skip_message
     assert "alpha_model/alpha" in json.loads(cursor)  # the last known state is kept
-    assert A.build_source_sensor([_spec("u", "u", AssetSource(asset_key="raw/u"))]) is None
+    asset_specs = [_spec("u", "u", AssetSource(asset_key="raw/u"))]
+    assert A.build_source_sensor(asset_specs, build_synthetic_assets(asset_specs)) is None
 
 
 def test_refit_selection_of_a_group_keeps_other_table_models(tmp_path):
@@ -168,7 +169,7 @@ def test_observable_source_asset_data_version_is_the_content_fingerprint(file_sp
     from dagster._core.definitions.observe import observe
 
     specs, paths = file_specs
-    sources = A.build_source_assets(specs)
+    sources = A.build_source_assets(specs, build_synthetic_assets(specs))
     assert [s.key for s in sources] == [K(["source", "alpha"]), K(["source", "beta"])]
     instance = dg.DagsterInstance.ephemeral()
 

@@ -42,7 +42,7 @@ def test_example_defs_yaml_builds_the_expected_assets_and_materializes():
             result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
                 instance=dg.DagsterInstance.ephemeral())
             assert result.success
-            frame = result.output_for_node("synthetic__customers")
+            frame = result.output_for_node("synthetic__customers", "synthetic__customers")
             assert len(frame) == 500 and list(frame.columns) == [
                 "customer_id", "email", "age", "income", "segment", "joined"]
             assert all(e.passed for e in result.get_asset_check_evaluations())

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_assets.dagster.contracts import (
+from synth_assets.evaluation.contracts import (
     DataContract,
     Expectation,
     derive_contract,
@@ -131,7 +131,7 @@ def test_contract_without_metadata_and_bad_input(real):
 def test_dagster_layer_imports_no_great_expectations_or_torch():
     code = (
         "import sys\n"
-        "import synth_assets.dagster.checks, synth_assets.dagster.contracts\n"
+        "import synth_assets.dagster.checks, synth_assets.evaluation.contracts\n"
         "import synth_assets.dagster.automation, synth_assets.dagster.component\n"
         "heavy = [m for m in ('great_expectations', 'torch', 'sdmetrics', 'matplotlib') "
         "if m in sys.modules]\n"

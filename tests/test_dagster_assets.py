@@ -101,7 +101,8 @@ def test_copula_materializes_with_ui_metadata(copula):
         assert 0.6 < sample[f"synth_assets/{key}"] <= 1.0, key
     assert sample["synth_assets/preview"].count("\n") >= 11  # header, rule, 10 rows
     assert _png(sample["synth_assets/distributions"]).startswith(b"\x89PNG")
-    lineage = sample["dagster/column_lineage"].deps_by_column
+    synthetic_spec = _specs_by_key(built)[AssetKey(["synthetic", "gap"])]
+    lineage = synthetic_spec.metadata["dagster/column_lineage"].deps_by_column
     assert set(lineage) == set(GAP_METADATA["columns"])
     assert lineage["lifeExp"][0].asset_key == AssetKey(["real", "gap"]) and lineage["lifeExp"][0].column_name == "lifeExp"
 
@@ -195,7 +196,7 @@ def test_par_materializes_with_sequence_metadata_and_progress(par):
     assert (synthetic.groupby("country").continent.nunique() == 1).all()
     # Fit progress reached the run log (not only stderr).
     messages = [e.user_message for e in instance.all_logs(result.run_id)]
-    assert any("PAR fit: epoch 4/4" in m and "loss" in m for m in messages)
+    assert any("'gap_par' fit: epoch 4/4" in m and "loss" in m and "ETA" in m for m in messages)
 
 
 def test_par_fit_runs_in_the_gpu_pool(par):
@@ -302,6 +303,30 @@ def test_group_sample_that_fails_writes_no_table(group, monkeypatch):
     assert [_sha(p) for p in paths] == before
 
 
+def test_group_with_an_orphan_key_writes_no_table_model(group, tmp_path):
+    built, store, _ = group
+    (spec,) = built.specs
+    customers = pd.read_parquet(spec.sources["customers"].path)
+    orders = pd.read_csv(spec.sources["orders"].path)
+    orders.loc[0, "customer_id"] = 10_000  # refers to no customer: the group cannot assemble
+    orders["amount"] *= 2  # and new values, so a refit model would differ from the stored one
+    customers["age"] += 1
+    customers.to_parquet(tmp_path / "customers.parquet")
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    broken = spec.model_copy(update={"sources": {
+        "customers": FileSource(path=str(tmp_path / "customers.parquet")),
+        "orders": FileSource(path=str(tmp_path / "orders.csv"))}})
+    models = [store / "synthesizer" / "shop" / f"{t}.synth" for t in ("customers", "orders")]
+    models.append(store / "synthesizer" / "shop.synth")
+    before = [_sha(p) for p in models]
+    run = _run(build_synthetic_assets([broken]), store)
+    assert not run.success
+    failures = [str(e.event_specific_data.error) for e in run.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failures and all("10000" in f or "customer_id" in f for f in failures)
+    # Neither table's model was replaced: each fit step validated the group's keys first.
+    assert [_sha(p) for p in models] == before
+
+
 # -- specs -----------------------------------------------------------------------------------------------
 def _pii_spec(**overrides):
     values = dict(
@@ -329,7 +354,14 @@ def test_asset_specs_carry_kinds_tags_owners_and_lineage():
     assert {d.asset_key for d in synthetic.deps} == {AssetKey(["real", "people"]), AssetKey(["synthesizer", "people_gc"])}
     lineage = synthetic.metadata["dagster/column_lineage"].deps_by_column
     assert [d.column_name for d in lineage["email"]] == ["email"]
-    assert synthetic.metadata["synth_assets/pii_columns"] == ["email"]
+    # PII is worded by role and tagged per column; no raw metadata dump
+    real_email = {c.name: c for c in real.metadata["dagster/column_schema"].columns}["email"]
+    synthetic_email = {c.name: c for c in synthetic.metadata["dagster/column_schema"].columns}["email"]
+    assert "PII; replaced by faker in synthetic `people`" in real_email.description
+    assert real_email.tags == {"pii": "true"} and synthetic_email.tags == {"pii": "generated"}
+    assert "never learned" not in real_email.description and "faker" in synthetic_email.description
+    assert not any(k in s.metadata for s in (real, synthetic) for k in ("synth_assets/table_metadata", "synth_assets/pii_columns"))
+    assert "/data/" not in real.description and "`people.parquet`" in real.description
     assert "people_gc" in synthetic.description and real.description.startswith("Real table")
 
 
@@ -431,3 +463,18 @@ def test_demo_code_location_loads_without_heavy_imports():
         assert f"'{key}'" in keys
 
 
+
+
+def test_demo_has_one_step_per_asset_and_checks_inside_the_sampling_steps():
+    import runpy
+
+    defs = runpy.run_path(str(ROOT / "definitions.py"))["defs"]
+    graph = defs.resolve_asset_graph()
+    materializable = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
+    ops = {graph.get(k).assets_def.op.name for k in materializable}
+    assert len(materializable) == 16 and len(ops) == 14  # a group samples its tables in one step
+    # every check is evaluated by the step that materializes its asset: no check steps
+    assert graph.asset_check_keys and all(
+        key in graph.get(key.asset_key).assets_def.check_keys for key in graph.asset_check_keys)
+    checked = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
+    assert checked == {f"synthetic/{t}" for t in ("gapminder", "people", "teams", "batting", "pitching")}

@@ -1,9 +1,9 @@
-"""Asset checks on synthetic tables: each passes on good synthetic data and fails — blocking what is
-downstream in the same run — on planted bad data.
-
-The real and synthetic tables are stand-in assets (plain @asset returning a frame) under the keys
-the factory uses, so each case is one in-process run with the checks built by build_checks.
+"""Checks of synthetic tables: the outcomes (plain pandas, synth_assets.evaluation.checks) pass on
+good synthetic data and fail on planted bad data; in the factory they run in the sampling step, on
+the in-memory sample, before anything is written (a failing blocking check writes nothing).
 """
+
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -11,9 +11,11 @@ import pytest
 
 dg = pytest.importorskip("dagster")
 
-from synth_assets.dagster import checks as C  # noqa: E402
+from synth_assets.dagster import checks as D  # noqa: E402
 from synth_assets.dagster.specs import ChecksSpec, FileSource, SynthesizerSpec  # noqa: E402
-from synth_assets.dagster.translator import real_asset_key, synthetic_asset_key  # noqa: E402
+from synth_assets.evaluation import checks as C  # noqa: E402
+from synth_assets.evaluation.checks import CheckInputs  # noqa: E402
+from synth_assets.evaluation.holdout import dcr_reference_sets, extreme_rows, holdout_mask  # noqa: E402
 from synth_assets.metadata import Metadata  # noqa: E402
 
 # --------------------------------------------------------------------------- data
@@ -65,29 +67,15 @@ def _spec(name, metadata, tables, synthesizer="GaussianCopulaSynthesizer", **kwa
                            **kwargs)
 
 
-def _run(spec, real_tables, synthetic_tables, checks, downstream_of=None):
-    """Materialize stand-ins for real/<t> and synthetic/<t>, one downstream asset, and `checks`.
-
-    Returns (check evaluations by name, set of materialized keys)."""
-    def constant(key, frame, deps=None):
-        @dg.asset(key=key, deps=deps)
-        def _asset():
-            return frame
-        return _asset
-
-    assets = [constant(real_asset_key(spec, t), f) for t, f in real_tables.items()]
-    assets += [constant(synthetic_asset_key(t), f) for t, f in synthetic_tables.items()]
-    downstream_key = dg.AssetKey(["downstream", downstream_of])
-    assets.append(constant(downstream_key, 1, deps=[synthetic_asset_key(downstream_of)]))
-    result = dg.materialize([*assets, *checks], instance=dg.DagsterInstance.ephemeral(),
-                            raise_on_error=False)
-    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    return evaluations, materialized, downstream_key
+def _run(spec, real_tables, synthetic_tables, table):
+    """{check name: CheckOutcome} of ``table``'s checks, as the sampling step evaluates them."""
+    inputs = CheckInputs(real=real_tables.get(table), synthetic=synthetic_tables[table],
+                         real_tables=real_tables, synthetic_tables=synthetic_tables)
+    return {check.name: check.run(inputs) for check in D.table_checks(spec, table)}
 
 
-def _value(evaluation, key):
-    return evaluation.metadata[key].value
+def _value(outcome, key):
+    return outcome.metadata[key]
 
 
 # --------------------------------------------------------------------------- single table
@@ -96,85 +84,95 @@ def customers_spec():
     return _spec("customers", CUSTOMERS_METADATA, ["customers"])
 
 
-def test_build_checks_names_keys_and_blocking(customers_spec):
-    checks = C.build_checks(customers_spec, "customers")
-    specs = [s for c in checks for s in c.check_specs]
-    assert sorted(s.name for s in specs) == sorted(
-        ["quality", "no_pii_leak", "exact_copies", "dcr_overfitting", "contract"])
-    assert {s.asset_key for s in specs} == {dg.AssetKey(["synthetic", "customers"])}
-    assert all(s.blocking for s in specs)
-    # the real table comes in through additional_ins
-    assert all(dg.AssetKey(["real", "customers"]) in {d.asset_key for d in s.additional_deps}
-               for s in specs)
+def test_check_specs_names_keys_and_blocking(customers_spec):
+    key = dg.AssetKey(["synthetic", "customers"])
+    specs = D.check_specs(customers_spec, "customers", key)
+    assert [s.name for s in specs] == ["quality", "no_pii_leak", "exact_copies", "dcr_overfitting", "contract"]
+    assert {s.asset_key for s in specs} == {key} and all(s.blocking for s in specs)
     no_privacy = _spec("customers", CUSTOMERS_METADATA, ["customers"],
                        checks=ChecksSpec(privacy=False, contract=False))
-    assert [s.name for c in C.build_checks(no_privacy, "customers") for s in c.check_specs] == ["quality"]
-    assert C.build_checks(_spec("customers", CUSTOMERS_METADATA, ["customers"], checks=None),
-                          "customers") == []
+    assert [s.name for s in D.check_specs(no_privacy, "customers", key)] == ["quality"]
+    assert D.check_specs(_spec("customers", CUSTOMERS_METADATA, ["customers"], checks=None),
+                         "customers", key) == []
     with pytest.raises(ValueError, match="orders"):
-        C.build_checks(customers_spec, "orders")
+        D.check_specs(customers_spec, "orders", key)
+
+
+def test_no_pii_leak_only_where_the_table_has_pii():
+    metadata = {"columns": {k: v for k, v in CUSTOMERS_METADATA["columns"].items() if k not in ("name", "email")},
+                "primary_key": "customer_id"}
+    spec = _spec("plain", metadata, ["plain"])
+    names = [s.name for s in D.check_specs(spec, "plain", dg.AssetKey("plain"))]
+    assert "no_pii_leak" not in names and "exact_copies" in names
+
+
+def test_exact_copies_names_the_columns_it_compared(customers_spec, customers, good_customers):
+    outcome = _run(customers_spec, {"customers": customers}, {"customers": good_customers}, "customers")["exact_copies"]
+    assert "['age', 'income', 'segment']" in outcome.description
+    (check,) = [c for c in D.table_checks(customers_spec, "customers") if c.name == "exact_copies"]
+    assert "['age', 'income', 'segment']" in check.description
 
 
 def test_checks_pass_on_good_synthetic_data(customers_spec, customers, good_customers):
-    evaluations, materialized, downstream = _run(
-        customers_spec, {"customers": customers}, {"customers": good_customers},
-        C.build_checks(customers_spec, "customers"), "customers")
-    assert {n: e.passed for n, e in evaluations.items()} == {
+    outcomes = _run(customers_spec, {"customers": customers}, {"customers": good_customers}, "customers")
+    assert {n: o.passed for n, o in outcomes.items()} == {
         "quality": True, "no_pii_leak": True, "exact_copies": True, "dcr_overfitting": True,
         "contract": True}
-    assert downstream in materialized
     # numbers, not just pass/fail
-    assert _value(evaluations["quality"], "score") >= 0.7
-    assert _value(evaluations["no_pii_leak"], "leaked_values") == 0
-    assert sorted(_value(evaluations["no_pii_leak"], "pii_columns")) == ["email", "name"]
-    assert _value(evaluations["exact_copies"], "exact_copy_share") == 0.0
-    assert 0.3 < _value(evaluations["dcr_overfitting"], "closer_to_training") <= 0.55
-    assert _value(evaluations["contract"], "n_failed") == 0
-    assert _value(evaluations["contract"], "n_expectations") >= 15
+    assert _value(outcomes["quality"], "score") >= 0.7
+    assert _value(outcomes["no_pii_leak"], "leaked_values") == 0
+    assert sorted(_value(outcomes["no_pii_leak"], "pii_columns")) == ["email", "name"]
+    assert _value(outcomes["exact_copies"], "exact_copy_share") == 0.0
+    assert 0.3 < _value(outcomes["dcr_overfitting"], "closer_to_training") <= 0.55
+    assert _value(outcomes["contract"], "n_failed") == 0
+    assert _value(outcomes["contract"], "n_expectations") >= 15
 
 
-def test_copied_leaked_and_out_of_range_rows_fail_and_block(customers_spec, customers,
-                                                            good_customers):
+def test_copied_leaked_and_out_of_range_rows_fail(customers_spec, customers, good_customers):
     bad = good_customers.copy()
     # a copied real row set (training rows, so DCR sees them too), a leaked e-mail, a bad age
-    training = customers[~C.holdout_mask(customers, customers_spec.metadata.get_table_metadata("customers"))]
+    training = customers[~holdout_mask(customers, customers_spec.metadata.get_table_metadata("customers"))]
     copied = training.sample(250, random_state=1)
     bad.iloc[:250, bad.columns.get_indexer(["age", "income", "segment"])] = \
         copied[["age", "income", "segment"]].to_numpy()
     bad.loc[300, "email"] = customers.loc[17, "email"]
     bad["age"] = bad["age"].astype("int64")
     bad.loc[301, "age"] = 140
-    evaluations, materialized, downstream = _run(
-        customers_spec, {"customers": customers}, {"customers": bad},
-        C.build_checks(customers_spec, "customers"), "customers")
-    assert downstream not in materialized  # blocked
-    assert dg.AssetKey(["synthetic", "customers"]) in materialized
-    assert not evaluations["exact_copies"].passed
-    assert _value(evaluations["exact_copies"], "copied_rows") >= 250
-    assert not evaluations["no_pii_leak"].passed
-    assert _value(evaluations["no_pii_leak"], "leaked_values_by_column") == {"name": 0, "email": 1}
-    assert not evaluations["dcr_overfitting"].passed
-    assert _value(evaluations["dcr_overfitting"], "closer_to_training") > 0.55
-    assert not evaluations["contract"].passed
-    failed = _value(evaluations["contract"], "failed_expectations")
+    outcomes = _run(customers_spec, {"customers": customers}, {"customers": bad}, "customers")
+    assert not outcomes["exact_copies"].passed
+    assert _value(outcomes["exact_copies"], "copied_rows") >= 250
+    assert not outcomes["no_pii_leak"].passed
+    assert _value(outcomes["no_pii_leak"], "leaked_values_by_column") == {"name": 0, "email": 1}
+    assert not outcomes["dcr_overfitting"].passed
+    assert _value(outcomes["dcr_overfitting"], "closer_to_training") > 0.55
+    assert not outcomes["contract"].passed
+    failed = _value(outcomes["contract"], "failed_expectations")
     assert [(f["expectation"], f["column"]) for f in failed] == [
         ("ExpectColumnValuesToBeBetween", "age")]
     assert failed[0]["unexpected_count"] == 1 and failed[0]["partial_unexpected_list"] == [140]
-    assert evaluations["quality"].passed  # one bad age does not sink the score
+    assert outcomes["quality"].passed  # one bad age does not sink the score
 
 
-def test_warn_severity_and_non_blocking_do_not_stop_downstream(customers, good_customers):
+def test_data_that_does_not_fit_a_check_fails_it_with_the_error(customers_spec, customers):
+    outcomes = _run(customers_spec, {"customers": customers}, {"customers": customers.drop(columns="age")}, "customers")
+    assert not outcomes["quality"].passed and "age" in outcomes["quality"].description
+
+
+def test_check_results_round_scores_and_block_only_on_blocking_errors(customers, good_customers):
     bad = good_customers.copy()
     bad.loc[0, "email"] = customers.loc[3, "email"]
-    for checks_spec in (ChecksSpec(severity="WARN", contract=False),
-                        ChecksSpec(blocking=False, contract=False)):
+    key = dg.AssetKey(["synthetic", "customers"])
+    inputs = CheckInputs(real=customers, synthetic=bad)
+    for checks_spec, writable in ((ChecksSpec(contract=False), False),
+                                  (ChecksSpec(severity="WARN", contract=False), True),
+                                  (ChecksSpec(blocking=False, contract=False), True)):
         spec = _spec("customers", CUSTOMERS_METADATA, ["customers"], checks=checks_spec)
-        evaluations, materialized, downstream = _run(
-            spec, {"customers": customers}, {"customers": bad},
-            C.build_checks(spec, "customers"), "customers")
-        assert not evaluations["no_pii_leak"].passed
-        assert evaluations["no_pii_leak"].severity == dg.AssetCheckSeverity[checks_spec.severity]
-        assert downstream in materialized
+        results, ok = D.evaluate_checks(spec, "customers", key, inputs)
+        by_name = {r.check_name: r for r in results}
+        assert not by_name["no_pii_leak"].passed and ok == writable
+        assert by_name["no_pii_leak"].severity == dg.AssetCheckSeverity[checks_spec.severity]
+        score = by_name["quality"].metadata["score"].value
+        assert score == round(score, 3)
 
 
 def test_quality_threshold_is_configurable(customers, good_customers):
@@ -212,12 +210,12 @@ def test_exact_copies_baseline_tolerates_discrete_tables():
 
 def test_holdout_mask_is_deterministic_and_keeps_extremes(customers):
     table = Metadata.load_from_dict(CUSTOMERS_METADATA).get_table_metadata("table")
-    mask = C.holdout_mask(customers, table)
-    assert mask.equals(C.holdout_mask(customers.copy(), table))
+    mask = holdout_mask(customers, table)
+    assert mask.equals(holdout_mask(customers.copy(), table))
     assert 0.25 < mask.mean() < 0.42
-    extremes = C.extreme_rows(customers, table)
+    extremes = extreme_rows(customers, table)
     assert not mask[extremes].any()
-    training, holdout = C.dcr_reference_sets(customers, table)
+    training, holdout = dcr_reference_sets(customers, table)
     assert len(training) == len(holdout)
     for column in ("age", "income"):  # both reference sets share each column's range
         assert training[column].min() == holdout[column].min() == customers[column].min()
@@ -257,30 +255,24 @@ def par_spec():
 
 def test_par_sequence_checks_pass_then_fail_on_varying_context(par_spec):
     real, synthetic = _panel(80, 0), _panel(80, 1, prefix="s")
-    checks = C.build_checks(par_spec, "panel")
-    names = [s.name for c in checks for s in c.check_specs]
+    names = [c.name for c in D.table_checks(par_spec, "panel")]
     assert names == ["quality", "contract", "sequence_lengths", "context_constant", "index_ordered"]
 
-    evaluations, materialized, downstream = _run(
-        par_spec, {"panel": real}, {"panel": synthetic}, checks, "panel")
-    assert all(e.passed for e in evaluations.values()), {
-        n: e.description for n, e in evaluations.items()}
-    assert downstream in materialized
-    assert _value(evaluations["context_constant"], "constant_share") == 1.0
+    outcomes = _run(par_spec, {"panel": real}, {"panel": synthetic}, "panel")
+    assert all(o.passed for o in outcomes.values()), {n: o.description for n, o in outcomes.items()}
+    assert _value(outcomes["context_constant"], "constant_share") == 1.0
 
     bad = synthetic.copy()
     first = bad["unit"] == bad["unit"].iloc[0]
     bad.loc[first[first].index[1], "region"] = "west" if bad.loc[first.idxmax(), "region"] != "west" else "north"
     swap = bad.index[bad["unit"] == "s5"][:2]
     bad.loc[swap, "year"] = bad.loc[swap[::-1], "year"].to_numpy()  # disorder one sequence
-    evaluations, materialized, downstream = _run(
-        par_spec, {"panel": real}, {"panel": bad}, checks, "panel")
-    assert downstream not in materialized
-    assert not evaluations["context_constant"].passed
-    assert _value(evaluations["context_constant"], "varying_sequences_by_column") == {"region": 1}
-    assert not evaluations["index_ordered"].passed
-    assert _value(evaluations["index_ordered"], "ordered_share") == pytest.approx(79 / 80)
-    assert evaluations["sequence_lengths"].passed
+    outcomes = _run(par_spec, {"panel": real}, {"panel": bad}, "panel")
+    assert not outcomes["context_constant"].passed
+    assert _value(outcomes["context_constant"], "varying_sequences_by_column") == {"region": 1}
+    assert not outcomes["index_ordered"].passed
+    assert _value(outcomes["index_ordered"], "ordered_share") == pytest.approx(79 / 80)
+    assert outcomes["sequence_lengths"].passed
 
 
 def test_sequence_lengths_fail_when_lengths_differ():
@@ -319,35 +311,35 @@ def _shop_tables(seed, n_shops=60):
 def test_group_checks_referential_integrity_and_cardinality():
     spec = _spec("shop", SHOP_METADATA, ["shops", "sales"], synthesizer="IndependentSynthesizer",
                  checks=ChecksSpec(privacy=False, contract=False))
-    group = C.build_group_checks(spec)
-    names = sorted(s.name for c in group for s in c.check_specs)
-    assert names == ["cardinality__shops__shop_id", "referential_integrity__shops__shop_id"]
-    assert {s.asset_key for c in group for s in c.check_specs} == {dg.AssetKey(["synthetic", "sales"])}
-    assert C.build_group_checks(_spec("customers", CUSTOMERS_METADATA, ["customers"])) == []
+    assert [c.name for c in D.table_checks(spec, "sales")] == ["quality", "fk_shop_id", "cardinality_shop_id"]
+    assert [c.name for c in D.table_checks(spec, "shops")] == ["quality"]
 
     real, synthetic = _shop_tables(0), _shop_tables(1)
-    evaluations, materialized, downstream = _run(spec, real, synthetic, group, "sales")
-    assert all(e.passed for e in evaluations.values())
-    assert downstream in materialized
-    integrity = evaluations["referential_integrity__shops__shop_id"]
+    outcomes = _run(spec, real, synthetic, "sales")
+    assert all(o.passed for o in outcomes.values())
+    integrity = outcomes["fk_shop_id"]
     assert _value(integrity, "score") == 1.0 and _value(integrity, "orphan_rows") == 0
 
     broken = dict(synthetic)
     broken["sales"] = synthetic["sales"].copy()
     broken["sales"].loc[:9, "shop_id"] = 10_000  # ten orphans
     broken["sales"].loc[10:, "shop_id"] = 0  # and every other sale in one shop
-    evaluations, materialized, downstream = _run(spec, real, broken, group, "sales")
-    assert downstream not in materialized
-    integrity = evaluations["referential_integrity__shops__shop_id"]
+    outcomes = _run(spec, real, broken, "sales")
+    integrity = outcomes["fk_shop_id"]
     assert not integrity.passed and _value(integrity, "orphan_rows") == 10
     assert _value(integrity, "score") == pytest.approx(1 - 10 / len(broken["sales"]))
-    cardinality = evaluations["cardinality__shops__shop_id"]
+    cardinality = outcomes["cardinality_shop_id"]
     assert not cardinality.passed and _value(cardinality, "score") < 0.7
 
 
 # --------------------------------------------------------------------------- with the factory
-def test_factory_wires_checks_that_load_real_and_synthetic_through_io_managers(tmp_path, customers):
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _customer_factory(tmp_path, customers, **checks):
     from synth_assets.dagster.assets import build_synthetic_assets
+    from synth_assets.dagster.io_managers import SynthesizerIOManager, SyntheticParquetIOManager
 
     data = customers[["customer_id", "age", "income", "segment"]]
     path = tmp_path / "customers.parquet"
@@ -356,22 +348,50 @@ def test_factory_wires_checks_that_load_real_and_synthetic_through_io_managers(t
                 "primary_key": "customer_id"}
     spec = SynthesizerSpec(name="customers", synthesizer="GaussianCopulaSynthesizer",
                            metadata=metadata, sources={"customers": FileSource(path=str(path))},
-                           sample={"num_rows": 300, "seed": 3, "evaluate": False})
+                           sample={"num_rows": 300, "seed": 3, "evaluate": False},
+                           checks=ChecksSpec(**checks))
     built = build_synthetic_assets([spec])
-    assert {s.name for c in built.asset_checks for s in c.check_specs} == {
-        "quality", "no_pii_leak", "exact_copies", "dcr_overfitting", "contract"}
-    from synth_assets.dagster.io_managers import SynthesizerIOManager, SyntheticParquetIOManager
+    return built.to_definitions(resources={
+        "synthetic_parquet_io_manager": SyntheticParquetIOManager(base_dir=str(tmp_path / "store")),
+        "synthesizer_io_manager": SynthesizerIOManager(base_dir=str(tmp_path / "store"))})
 
-    defs = built.to_definitions(resources={
-        "synthetic_parquet_io_manager": SyntheticParquetIOManager(base_dir=str(tmp_path)),
-        "synthesizer_io_manager": SynthesizerIOManager(base_dir=str(tmp_path))})
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+def test_checks_run_in_the_sampling_step_before_the_write(tmp_path, customers):
+    defs = _customer_factory(tmp_path, customers)
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert {n: e.passed for n, e in evaluations.items()} == {
-        "quality": True, "no_pii_leak": True, "exact_copies": True, "dcr_overfitting": True,
-        "contract": True}
+        "quality": True, "exact_copies": True, "dcr_overfitting": True, "contract": True}
+    # one step per asset (the source file is observed): no separate check steps
+    steps = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert steps == {"source__customers", "real__customers", "synthesizer__customers", "synthetic__customers"}
+    assert all(e.asset_key == dg.AssetKey(["synthetic", "customers"]) for e in evaluations.values())
+
+    # Re-sample under a threshold no sample meets: the check fails, the stored table is untouched.
+    stored = tmp_path / "store" / "synthetic" / "customers.parquet"
+    before = _sha(stored)
+    strict = _customer_factory(tmp_path, customers, quality_threshold=0.999)
+    rerun = dg.materialize(list(strict.assets),
+                           selection=["synthetic/customers"], instance=dg.DagsterInstance.ephemeral(),
+                           resources=strict.resources, raise_on_error=False,
+                           run_config={"ops": {"synthetic__customers": {"config": {"seed": 99}}}})
+    assert not rerun.success
+    (quality,) = [e for e in rerun.get_asset_check_evaluations() if e.check_name == "quality"]
+    assert not quality.passed and quality.metadata["threshold"].value == 0.999
+    assert rerun.get_asset_materialization_events() == []
+    assert _sha(stored) == before
+
+
+def test_warn_severity_writes_the_table_and_records_the_failure(tmp_path, customers):
+    defs = _customer_factory(tmp_path, customers, quality_threshold=0.999, severity="WARN")
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
+    (quality,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "quality"]
+    assert not quality.passed
+    assert (tmp_path / "store" / "synthetic" / "customers.parquet").exists()
 
 
 def test_checks_follow_a_custom_translator(tmp_path):
@@ -385,10 +405,12 @@ def test_checks_follow_a_custom_translator(tmp_path):
 
     spec = _spec("shop", SHOP_METADATA, ["shops", "sales"], synthesizer="IndependentSynthesizer")
     built = build_synthetic_assets([spec], translator=Prefixed())
-    checked = {s.asset_key for c in built.asset_checks for s in c.check_specs}
+    checked = {s.asset_key for a in built.assets for s in a.check_specs}
     assert checked == {dg.AssetKey(["acme", "synthetic", "shops"]),
                        dg.AssetKey(["acme", "synthetic", "sales"])}
-    deps = {d.asset_key for c in built.asset_checks for s in c.check_specs for d in s.additional_deps}
-    assert dg.AssetKey(["acme", "real", "sales"]) in deps
-    # every input of every check resolves to an asset of the factory
+    sales = next(a.specs_by_key[k] for a in built.assets for k in a.keys if k.path[-1] == "sales" and "synthetic" in k.path)
+    assert {d.asset_key for d in sales.deps} == {
+        dg.AssetKey(["acme", "synthesizer", "shop"]), dg.AssetKey(["acme", "real", "sales"]),
+        dg.AssetKey(["acme", "synthetic", "shops"])}
+    # every input of every step resolves to an asset of the factory
     built.to_definitions().resolve_implicit_global_asset_job_def()

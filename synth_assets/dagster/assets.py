@@ -106,10 +106,12 @@ class _Builder:
         return self.keys[(spec.name, role, table)]
 
     def build(self, spec: SynthesizerSpec) -> list[AssetsDefinition]:
-        built = [self.loader(spec, t) for t, s in spec.sources.items() if isinstance(s, FileSource)]
         for table, source in spec.sources.items():
             if isinstance(source, AssetSource):
                 self.keys[(spec.name, "real", table)] = source.asset_key
+            else:
+                self.spec_for("source", spec, table)  # the observable file (automation builds it)
+        built = [self.loader(spec, t) for t, s in spec.sources.items() if isinstance(s, FileSource)]
         if spec.is_multi_table:
             built += [self.table_model(spec, t) for t in spec.table_names]
             built.append(self.assemble(spec))
@@ -277,7 +279,7 @@ def build_synthetic_assets(
     from synth_assets.dagster import automation
 
     sensors, schedules, jobs = automation.build_automation(specs, result, **(automation_options or {}))
-    result.source_assets.extend(automation.build_source_assets(specs))
+    result.source_assets.extend(automation.build_source_assets(specs, result))
     result.sensors.extend(sensors or [])
     result.schedules.extend(schedules or [])
     result.jobs.extend(jobs or [])

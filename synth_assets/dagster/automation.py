@@ -43,9 +43,9 @@ from dagster import (
     define_asset_job,
     observable_source_asset,
 )
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from synth_assets.dagster._constants import GPU_RUN_TAG, REFIT_TAG, ROLE_TAG, SEED_TAG
+from synth_assets.dagster._private import data_version_tag
 from synth_assets.dagster.specs import AssetSource, FileSource
 
 SOURCE_SENSOR_NAME = 'synthetic_source_sensor'
@@ -104,46 +104,22 @@ def fingerprint_file(path: str, previous: dict | None = None) -> dict:
 
 
 # --------------------------------------------------------------------------- keys
-def source_asset_key(table: str) -> AssetKey:
-    """Key of the observable source asset of a file-sourced table."""
-    return AssetKey(['source', table])
-
-
 def file_sources(specs) -> list:
     """(spec, table, FileSource) for every file-sourced table."""
     return [(spec, table, source) for spec in specs for table, source in spec.sources.items()
             if isinstance(source, FileSource)]
 
 
-def _translator_keys(spec, translator=None, synthetic_assets=None):
-    """key(role, table=None) -> AssetKey: the factory's recorded keys first (they honour a custom
-    translator), else the translator's / default keys."""
-    from synth_assets.dagster import translator as tr
-
-    recorded = getattr(synthetic_assets, 'keys', None)
-    recorded = recorded if isinstance(recorded, dict) else {}
-
-    def key(role, table=None):
-        if (spec.name, role, table) in recorded:
-            return recorded[(spec.name, role, table)]
-        if translator is not None and not (role == 'real'
-                                           and isinstance(spec.sources[table], AssetSource)):
-            return translator.get_asset_spec(tr.SyntheticAssetProps(role, spec, table)).key
-        if role == 'real':
-            return tr.real_asset_key(spec, table)
-        if role == 'table_model':
-            return tr.table_model_asset_key(spec, table)
-        if role == 'synthesizer':
-            return tr.synthesizer_asset_key(spec)
-        return tr.synthetic_asset_key(table)
-    return key
+def _key(synthetic_assets, spec, role, table=None) -> AssetKey:
+    """A key as the factory built it (its translator decided it); never recomputed here."""
+    return synthetic_assets.keys[(spec.name, role, table)]
 
 
 def _asset_graph(synthetic_assets) -> dict:
     """{key: set(upstream keys)} over the factory's assets."""
     graph = {}
-    for assets_def in getattr(synthetic_assets, 'assets', None) or []:
-        for spec in getattr(assets_def, 'specs', []):
+    for assets_def in synthetic_assets.assets:
+        for spec in assets_def.specs:
             graph[spec.key] = {dep.asset_key for dep in spec.deps}
     return graph
 
@@ -163,43 +139,32 @@ def _downstream(graph: dict, roots: Iterable[AssetKey]) -> set:
     return seen
 
 
-def refit_selection(spec, tables: Iterable[str], synthetic_assets=None, translator=None) -> list:
+def refit_selection(spec, tables: Iterable[str], synthetic_assets) -> list:
     """The assets a refit of ``tables`` must materialize: each table's real asset, the models
-    fed by it, and the synthetic tables sampled from them (nothing of the other tables' models).
-    """
+    fitted on it, and everything downstream of those models (the other tables' models stay:
+    they read the changed table's key columns only to validate the group's keys)."""
     tables = list(tables)
-    key = _translator_keys(spec, translator, synthetic_assets)
-    graph = _asset_graph(synthetic_assets)
-    roots = [key('real', t) for t in tables]
-    if graph and all(r in graph for r in roots):
-        return sorted(_downstream(graph, roots), key=lambda k: k.to_user_string())
-    keys = [key('real', t) for t in tables]
     if spec.is_multi_table:
-        keys += [key('table_model', t) for t in tables]
-        keys += [key('synthesizer')] + [key('synthetic', t) for t in spec.table_names]
+        models = [_key(synthetic_assets, spec, 'table_model', t) for t in tables]
     else:
-        keys += [key('synthesizer'), key('synthetic', tables[0])]
-    return keys
+        models = [_key(synthetic_assets, spec, 'synthesizer')]
+    selected = {_key(synthetic_assets, spec, 'real', t) for t in tables}
+    selected |= _downstream(_asset_graph(synthetic_assets), models)
+    return sorted(selected, key=lambda k: k.to_user_string())
 
 
-def synthetic_keys(specs, synthetic_assets=None, translator=None) -> list:
+def synthetic_keys(specs, synthetic_assets) -> list:
     """Keys of every synthetic table asset."""
-    graph = _asset_graph(synthetic_assets)
-    out = []
-    for spec in specs:
-        key = _translator_keys(spec, translator, synthetic_assets)
-        out += [key('synthetic', t) for t in spec.table_names]
-    return [k for k in out if not graph or k in graph]
+    return [_key(synthetic_assets, spec, 'synthetic', t) for spec in specs for t in spec.table_names]
 
 
-def _all_factory_keys(specs, synthetic_assets=None, translator=None) -> list:
-    graph = _asset_graph(synthetic_assets)
-    if graph:
-        return sorted(graph, key=lambda k: k.to_user_string())
-    keys = []
-    for spec in specs:
-        keys += refit_selection(spec, spec.table_names, None, translator)
-    return list(dict.fromkeys(keys))
+def _all_factory_keys(synthetic_assets) -> list:
+    return sorted(_asset_graph(synthetic_assets), key=lambda k: k.to_user_string())
+
+
+def _user_asset_keys(specs) -> set:
+    """Real tables that are the user's own assets (the factory never materializes them)."""
+    return {src.asset_key for spec in specs for src in spec.sources.values() if isinstance(src, AssetSource)}
 
 
 def _needs_gpu(spec) -> bool:
@@ -224,36 +189,36 @@ def _json_tags(tags: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- source assets
-def build_source_assets(specs) -> list:
-    """One observable source asset per file source (key ``source/<table>``); its DataVersion
-    is the file's content fingerprint, so the UI shows when the file changed."""
+def build_source_assets(specs, synthetic_assets) -> list:
+    """One observable source asset per file source, as the translator specifies it (role
+    'source', upstream of the real table); its DataVersion is the file's content fingerprint,
+    so the UI shows when the file changed."""
+    from synth_assets.dagster.translator import SyntheticAssetProps
+
     out = []
     for spec, table, source in file_sources(specs):
         def observe(context, path=source.path):
             fingerprint = content_fingerprint(path)
             return ObserveResult(data_version=DataVersion(fingerprint),
-                                 metadata={'path': path, 'fingerprint': fingerprint})
+                                 metadata={'fingerprint': fingerprint})
 
-        observe.__name__ = f'observe_source__{table}'
+        asset_spec = synthetic_assets.translator.get_asset_spec(SyntheticAssetProps('source', spec, table))
+        observe.__name__ = f'observe_{asset_spec.key.to_python_identifier()}'
         with warnings.catch_warnings():  # observable_source_asset is marked beta
             warnings.simplefilter('ignore', BetaWarning)
             out.append(observable_source_asset(
-                key=source_asset_key(table),
-                group_name=spec.group_name,
-                description=f'The file behind real `{table}` (`{source.path}`); its data '
-                            'version is the SHA-256 of the file content.',
-                metadata={'synth_assets/path': source.path},
-                tags={ROLE_TAG: 'source'},
+                key=asset_spec.key, group_name=asset_spec.group_name,
+                description=asset_spec.description, metadata=dict(asset_spec.metadata),
+                tags=dict(asset_spec.tags), owners=list(asset_spec.owners) or None,
             )(observe))
     return out
 
 
 # --------------------------------------------------------------------------- sensor
-def build_source_sensor(specs, synthetic_assets=None, *, name: str = SOURCE_SENSOR_NAME,
+def build_source_sensor(specs, synthetic_assets, *, name: str = SOURCE_SENSOR_NAME,
                         minimum_interval_seconds: int = 60,
                         default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
-                        initial_refit: bool = False, gpu_run_tags: bool = True,
-                        translator=None) -> SensorDefinition | None:
+                        initial_refit: bool = False, gpu_run_tags: bool = True) -> SensorDefinition | None:
     """A sensor over every file source (None when there is none).
 
     Cursor: ``{"<spec>/<table>": {"fingerprint": "sha256:...", "stamp": [size, mtime]}}``.
@@ -266,7 +231,7 @@ def build_source_sensor(specs, synthetic_assets=None, *, name: str = SOURCE_SENS
     entries = file_sources(specs)
     if not entries:
         return None
-    target = AssetSelection.assets(*_all_factory_keys(specs, synthetic_assets, translator))
+    target = AssetSelection.assets(*_all_factory_keys(synthetic_assets))
 
     def evaluate(context: SensorEvaluationContext):
         try:
@@ -290,15 +255,15 @@ def build_source_sensor(specs, synthetic_assets=None, *, name: str = SOURCE_SENS
             current = {**current, 'changes': (previous or {}).get('changes', 0) + 1}
             new_cursor[entry_id] = current
             events.append(AssetObservation(
-                asset_key=source_asset_key(table),
-                tags={DATA_VERSION_TAG: current['fingerprint']},
+                asset_key=_key(synthetic_assets, spec, 'source', table),
+                tags={data_version_tag(): current['fingerprint']},
                 metadata={'path': source.path, 'fingerprint': current['fingerprint']},
             ))
             if previous is not None or initial_refit:
                 changed.setdefault(spec.name, (spec, {}))[1][table] = f"{current['fingerprint']}#{current['changes']}"
         run_requests = []
         for spec_name, (spec, tables) in changed.items():
-            selection = refit_selection(spec, tables, synthetic_assets, translator)
+            selection = refit_selection(spec, tables, synthetic_assets)
             run_key = f'{spec_name}:' + hashlib.sha256(
                 json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
             tags = {REFIT_TAG: ','.join(sorted(tables))}
@@ -379,21 +344,16 @@ def automation_condition(spec, role: str, table: str | None = None):
     return refit_on_code_change()
 
 
-def build_automation_sensors(specs, synthetic_assets=None, *,
+def build_automation_sensors(specs, synthetic_assets, *,
                              default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
-                             gpu_run_tags: bool = True, translator=None,
+                             gpu_run_tags: bool = True,
                              name: str = AUTOMATION_SENSOR_NAME) -> list:
     """Automation-condition sensors for the factory's assets: one for CPU specs and, when some
     spec needs a GPU, one for those with the GPU run tags (runs it launches carry them)."""
-    graph = _asset_graph(synthetic_assets)
     cpu, gpu = [], []
+    user_keys = _user_asset_keys(specs)
     for spec in specs:
-        keys = refit_selection(spec, spec.table_names, synthetic_assets, translator)
-        keys = [k for k in keys if not graph or k in graph]
-        key = _translator_keys(spec, translator, synthetic_assets)
-        user_keys = {key('real', t) for t in spec.table_names
-                     if isinstance(spec.sources[t], AssetSource)}
-        keys = [k for k in keys if k not in user_keys]
+        keys = [k for k in refit_selection(spec, spec.table_names, synthetic_assets) if k not in user_keys]
         (gpu if _needs_gpu(spec) and gpu_run_tags else cpu).extend(keys)
     out = []
     if cpu:
@@ -430,19 +390,18 @@ def _seeded_ops(synthetic_assets, keys) -> list:
     return sorted(set(ops))
 
 
-def build_refresh_schedule(specs, synthetic_assets=None, *,
+def build_refresh_schedule(specs, synthetic_assets, *,
                            cron_schedule: str = DEFAULT_REFRESH_CRON,
                            execution_timezone: str = 'UTC',
                            name: str = REFRESH_SCHEDULE_NAME, job_name: str = REFRESH_JOB_NAME,
-                           default_status: DefaultScheduleStatus = DefaultScheduleStatus.STOPPED,
-                           translator=None):
+                           default_status: DefaultScheduleStatus = DefaultScheduleStatus.STOPPED):
     """(schedule, job): re-sample every (unpartitioned) synthetic table on ``cron_schedule``
     from the stored synthesizers — no refit — with seed ``seed_from_time(tick)`` as the sampling
     ops' ``seed`` run config (and run tag ``SEED_TAG``). Daily-partitioned specs sample one
     partition per day already and are left out. (None, None) when there is nothing to refresh.
     """
     specs = [s for s in specs if s.sample.partitions is None]
-    keys = synthetic_keys(specs, synthetic_assets, translator)
+    keys = synthetic_keys(specs, synthetic_assets)
     if not keys:
         return None, None
     job = define_asset_job(job_name, selection=AssetSelection.assets(*keys),
@@ -467,14 +426,11 @@ def build_refresh_schedule(specs, synthetic_assets=None, *,
     return schedule, job
 
 
-def build_refit_job(specs, synthetic_assets=None, *, name: str = REFIT_JOB_NAME,
-                    gpu_run_tags: bool = True, translator=None):
+def build_refit_job(specs, synthetic_assets, *, name: str = REFIT_JOB_NAME,
+                    gpu_run_tags: bool = True):
     """A job that reloads every file source, refits every synthesizer and re-samples."""
-    keys = _all_factory_keys(specs, synthetic_assets, translator)
-    asset_source_keys = {k for spec in specs for t, src in spec.sources.items()
-                         if isinstance(src, AssetSource)
-                         for k in [_translator_keys(spec, translator, synthetic_assets)('real', t)]}
-    keys = [k for k in keys if k not in asset_source_keys]
+    user_keys = _user_asset_keys(specs)
+    keys = [k for k in _all_factory_keys(synthetic_assets) if k not in user_keys]
     tags = {}
     if gpu_run_tags and any(_needs_gpu(s) for s in specs):
         tags = _json_tags(_gpu_run_tags(next(s for s in specs if _needs_gpu(s))))
@@ -486,7 +442,7 @@ def build_refit_job(specs, synthetic_assets=None, *, name: str = REFIT_JOB_NAME,
 def build_automation(specs: Sequence, synthetic_assets=None, *,
                      refresh_cron: str = DEFAULT_REFRESH_CRON, execution_timezone: str = 'UTC',
                      default_status: str = 'STOPPED', gpu_run_tags: bool = True,
-                     translator=None, name_suffix: str | None = None):
+                     name_suffix: str | None = None):
     """(sensors, schedules, jobs) for ``specs``: the file-source sensor, the automation-condition
     sensors, the refresh schedule + job and the refit job. Everything starts STOPPED unless
     ``default_status='RUNNING'``. ``name_suffix`` is appended (``<name>__<suffix>``) to every
@@ -498,25 +454,24 @@ def build_automation(specs: Sequence, synthetic_assets=None, *,
         raise ValueError(f"default_status must be 'RUNNING' or 'STOPPED', got {default_status!r}")
     sensor_status = DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
     schedule_status = DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED
-    translator = translator or getattr(synthetic_assets, 'translator', None)
     sensors, schedules, jobs = [], [], []
     source_sensor = build_source_sensor(specs, synthetic_assets, default_status=sensor_status,
-                                        gpu_run_tags=gpu_run_tags, translator=translator,
+                                        gpu_run_tags=gpu_run_tags,
                                         name=SOURCE_SENSOR_NAME + suffix)
     if source_sensor is not None:
         sensors.append(source_sensor)
     sensors += build_automation_sensors(specs, synthetic_assets, default_status=sensor_status,
-                                        gpu_run_tags=gpu_run_tags, translator=translator,
+                                        gpu_run_tags=gpu_run_tags,
                                         name=AUTOMATION_SENSOR_NAME + suffix)
     schedule, refresh_job = build_refresh_schedule(
         specs, synthetic_assets, cron_schedule=refresh_cron,
         execution_timezone=execution_timezone, default_status=schedule_status,
-        translator=translator, name=REFRESH_SCHEDULE_NAME + suffix,
+        name=REFRESH_SCHEDULE_NAME + suffix,
         job_name=REFRESH_JOB_NAME + suffix)
     if schedule is not None:
         schedules.append(schedule)
         jobs.append(refresh_job)
     if specs:
         jobs.append(build_refit_job(specs, synthetic_assets, gpu_run_tags=gpu_run_tags,
-                                    translator=translator, name=REFIT_JOB_NAME + suffix))
+                                    name=REFIT_JOB_NAME + suffix))
     return sensors, schedules, jobs

@@ -114,9 +114,9 @@ class _AtomicUPathIOManager(ConfigurableIOManager, UPathIOManager):
             self._base_path = UPath("storage").absolute()
 
     def make_safe_partition_path(self, base_path, partition: str):
-        from dagster._core.storage.upath_io_manager import escape_dotdot_segments, escape_leading_slash
+        from synth_assets.dagster._private import safe_partition_path
 
-        return base_path / escape_dotdot_segments(escape_leading_slash(partition))
+        return safe_partition_path(base_path, partition)
 
     def path_for(self, asset_key, partition_key: Optional[str] = None) -> "UPath":
         """Where an asset (partition) is stored; for tests and tooling outside a run."""

@@ -78,32 +78,12 @@ def _check_sample_config(spec: SynthesizerSpec, config: SampleConfig) -> None:
 
 # -- reading sources ---------------------------------------------------------------------------
 def read_source(source: FileSource, table: str, table_metadata):
-    """Read a FileSource, apply its query, keep the metadata's columns in metadata order."""
-    import fsspec
-    import pandas as pd
+    """Read a FileSource, apply its query, keep the metadata's columns in metadata order
+    (`synth_assets.sources.read_table`: read errors name the file and the table)."""
+    from synth_assets.sources import read_table
 
-    fmt = source.resolved_format
-    try:
-        with fsspec.open(source.path, "rb") as handle:
-            if fmt == "csv":
-                frame = pd.read_csv(handle, **source.read_kwargs)
-            else:
-                frame = pd.read_parquet(handle, **source.read_kwargs)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"table '{table}': source file {source.path!r} does not exist.") from error
-    if source.query:
-        try:
-            frame = frame.query(source.query)
-        except Exception as error:
-            raise ValueError(f"table '{table}': query {source.query!r} failed: {error}") from error
-        frame = frame.reset_index(drop=True)
-    missing = [c for c in table_metadata.columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"table '{table}': columns {missing} are in the metadata but not in {source.path!r} "
-            f"(it has {list(frame.columns)})."
-        )
-    return frame[list(table_metadata.columns)]
+    return read_table(source.path, table, format=source.resolved_format, read_kwargs=source.read_kwargs,
+                      query=source.query, columns=list(table_metadata.columns))
 
 
 # -- synthesizers ------------------------------------------------------------------------------
@@ -137,10 +117,13 @@ class RunLogProgress:
         if completed is None or (completed % every and completed != total):
             return
         elapsed = time.perf_counter() - self.started
+        message = dict(message or {})
+        eta = message.pop("eta_seconds", None)
         shown = "".join(f", {k} {v:.4g}" if isinstance(v, float) else f", {k} {v}"
-                        for k, v in (message or {}).items() if k not in ("stage", "epoch"))
+                        for k, v in message.items() if k not in ("stage", "epoch"))
+        shown += f", ETA {eta:.1f} s" if isinstance(eta, (int, float)) else ""
         of = f"/{total}" if total else ""
-        self.log.info(f"{self.what}: epoch {completed}{of}{shown} ({elapsed:.1f} s)")
+        self.log.info(f"{self.what} fit: epoch {completed}{of}{shown} ({elapsed:.1f} s elapsed)")
 
 
 def fit_with_progress(context, synthesizer, data, what: str):
