@@ -11,7 +11,8 @@ import pytest
 
 dg = pytest.importorskip("dagster")
 
-from synth_assets.dagster import automation as A  # noqa: E402
+from synth_assets.dagster import automation as A
+from synth_assets.dagster import conditions as C  # noqa: E402
 from synth_assets.dagster.assets import build_synthetic_assets  # noqa: E402
 from synth_assets.dagster.io_managers import SynthesizerIOManager, SyntheticParquetIOManager  # noqa: E402
 from synth_assets.dagster.specs import AssetSource, FileSource, SynthesizerSpec  # noqa: E402
@@ -45,7 +46,7 @@ class AutomatedTranslator(SyntheticAssetTranslator):
 
     def get_asset_spec(self, props):
         spec = super().get_asset_spec(props)
-        condition = A.automation_condition(props.spec, props.role, props.table)
+        condition = C.automation_condition(props.spec, props.role, props.table)
         return spec.replace_attributes(automation_condition=condition) if condition else spec
 
 
@@ -205,13 +206,23 @@ def test_fingerprint_reuses_the_hash_while_size_and_mtime_hold(tmp_path):
 def test_conditions_by_role_and_source():
     file_spec = _spec("f", "f", FileSource(path="f.csv"))
     asset_spec = _spec("a", "a", AssetSource(asset_key="raw/a"))
-    assert A.automation_condition(file_spec, "real") is None
-    assert A.automation_condition(file_spec, "synthesizer").get_label() == "code_version_changed"
-    condition = A.automation_condition(asset_spec, "synthesizer")
-    assert [c.get_label() for c in condition.children] == ["eager", "code_version_changed"]
+    assert C.automation_condition(file_spec, "real") is None
+    assert C.automation_condition(file_spec, "synthesizer").get_label() == "refit when the code version changes"
+    condition = C.automation_condition(asset_spec, "synthesizer")
+    assert [c.get_label() for c in condition.children] == ["eager", "refit when the code version changes"]
     assert condition.children[0] == dg.AutomationCondition.eager()
+    assert condition.get_label() == "refit when the upstream asset updates or the code changes"
     with pytest.raises(ValueError, match="role"):
-        A.automation_condition(file_spec, "model")
+        C.automation_condition(file_spec, "model")
+
+
+def test_every_automated_asset_has_a_labelled_condition(file_specs):
+    specs, _ = file_specs
+    built = build_synthetic_assets(specs)
+    conditions = {k: a.specs_by_key[k].automation_condition for a in built.assets for k in a.keys}
+    labelled = {k.to_user_string(): c.get_label() for k, c in conditions.items() if c is not None}
+    assert len(labelled) == len(conditions) - len(specs)  # all but the real tables (sensor-driven)
+    assert all(labelled.values()), labelled
 
 
 def test_automation_refits_after_upstream_asset_changes_and_on_code_version(tmp_path):

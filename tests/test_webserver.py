@@ -191,10 +191,11 @@ def _condition(node) -> str:
 def test_ui_shows_automation_conditions(ui, nodes):
     for table in TABLES:
         text = _condition(nodes[f"synthetic/{table}"])
-        assert "eager on synthesizer updates" in text and "code_version_changed" in text, (table, text)
+        assert "eager on synthesizer updates" in text and "refit when the code version changes" in text, (table, text)
+        assert nodes[f"synthetic/{table}"]["automationCondition"]["label"], table
         assert nodes[f"real/{table}"]["automationCondition"] is None, table  # file sources: the sensor refits
     for key in ("synthesizer/gapminder_par", "synthesizer/pitching_copula", "synthesizer/lahman_2019/people"):
-        assert "code_version_changed" in _condition(nodes[key]), key
+        assert "refit when the code version changes" in _condition(nodes[key]), key
     assert "eager on table_model updates" in _condition(nodes["synthesizer/lahman_2019"])
 
     # The sensors that evaluate the conditions, and the refresh schedule, are served and start stopped.
@@ -203,7 +204,7 @@ def test_ui_shows_automation_conditions(ui, nodes):
     repositories = data["repositoriesOrError"]["nodes"]
     sensors = {s["name"]: s["sensorState"]["status"] for r in repositories for s in r["sensors"]}
     schedules = {s["name"]: s["scheduleState"]["status"] for r in repositories for s in r["schedules"]}
-    assert {"synthetic_source_sensor", "synthetic_automation_sensor"} <= set(sensors), sensors
+    assert {"synthetic_source_sensor", "synthetic_automation_sensor", "synthetic_automation_sensor_gpu"} <= set(sensors), sensors
     assert set(sensors.values()) == {"STOPPED"}, sensors
     assert schedules == {"synthetic_refresh_schedule": "STOPPED"}, schedules
 

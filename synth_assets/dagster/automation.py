@@ -5,7 +5,7 @@
   the changed tables' ``real -> synthesizer -> synthetic`` assets; a touched but unchanged file
   triggers nothing. ``build_source_assets`` adds an observable source asset per file whose
   DataVersion is that fingerprint, so the UI shows when the file changed.
-* Asset sources: ``automation_condition(spec, role)`` gives the synthesizer
+* Asset sources: ``conditions.automation_condition(spec, role)`` gives the synthesizer
   ``AutomationCondition.eager()`` (refit when the upstream asset updates); every synthesizer also
   refits when its code version (class, parameters, metadata, package) changes.
 * ``build_refresh_schedule``: a cron schedule that re-samples the synthetic assets only (never
@@ -27,7 +27,6 @@ from dagster import (
     AssetKey,
     AssetObservation,
     AssetSelection,
-    AutomationCondition,
     AutomationConditionSensorDefinition,
     BetaWarning,
     DataVersion,
@@ -44,9 +43,10 @@ from dagster import (
     observable_source_asset,
 )
 
-from synth_assets.dagster._constants import GPU_RUN_TAG, REFIT_TAG, ROLE_TAG, SEED_TAG
+from synth_assets.dagster._constants import GPU_RUN_TAG, REFIT_TAG, SEED_TAG
 from synth_assets.dagster._private import data_version_tag
 from synth_assets.dagster.specs import AssetSource, FileSource
+from synth_assets.fingerprints import content_fingerprint, fingerprint_file
 
 SOURCE_SENSOR_NAME = 'synthetic_source_sensor'
 REFRESH_SCHEDULE_NAME = 'synthetic_refresh_schedule'
@@ -54,53 +54,6 @@ REFRESH_JOB_NAME = 'synthetic_refresh_job'
 REFIT_JOB_NAME = 'synthetic_refit_job'
 AUTOMATION_SENSOR_NAME = 'synthetic_automation_sensor'
 DEFAULT_REFRESH_CRON = '0 3 * * *'  # daily, 03:00
-_CHUNK = 1 << 20
-
-
-# --------------------------------------------------------------------------- fingerprints
-def _fs_and_path(path: str):
-    from fsspec.core import url_to_fs
-
-    return url_to_fs(path)
-
-
-def _stamp(info: dict):
-    """A cheap change marker (size + modification time / ETag) used to skip re-hashing."""
-    for key in ('mtime', 'LastModified', 'last_modified', 'ETag', 'etag', 'md5Hash', 'CRC',
-                'date_time', 'created'):
-        if info.get(key) is not None:
-            return [info.get('size'), str(info[key])]
-    return None
-
-
-def content_fingerprint(path: str) -> str:
-    """'sha256:<hex>' of the bytes at ``path`` (local path or fsspec URL; a directory hashes
-    its files' relative names and contents in sorted order)."""
-    fs, root = _fs_and_path(path)
-    digest = hashlib.sha256()
-    if fs.isdir(root):
-        files = sorted(p for p in fs.find(root) if not p.rsplit('/', 1)[-1].startswith('.'))
-        for file in files:
-            digest.update(file[len(root):].encode() + b'\0')
-            with fs.open(file, 'rb') as handle:
-                for chunk in iter(lambda: handle.read(_CHUNK), b''):
-                    digest.update(chunk)
-    else:
-        with fs.open(root, 'rb') as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK), b''):
-                digest.update(chunk)
-    return f'sha256:{digest.hexdigest()}'
-
-
-def fingerprint_file(path: str, previous: dict | None = None) -> dict:
-    """{'fingerprint', 'stamp'} for ``path``; reuses ``previous['fingerprint']`` when the file's
-    size and modification stamp are unchanged (a touched file is re-hashed, nothing more)."""
-    fs, root = _fs_and_path(path)
-    stamp = None if fs.isdir(root) else _stamp(fs.info(root))
-    if previous and stamp is not None and previous.get('stamp') == stamp \
-            and previous.get('fingerprint'):
-        return {'fingerprint': previous['fingerprint'], 'stamp': stamp}
-    return {'fingerprint': content_fingerprint(path), 'stamp': stamp}
 
 
 # --------------------------------------------------------------------------- keys
@@ -292,58 +245,7 @@ def build_source_sensor(specs, synthetic_assets, *, name: str = SOURCE_SENSOR_NA
     )
 
 
-# --------------------------------------------------------------------------- conditions
-def refit_on_code_change() -> AutomationCondition:
-    """True once after the asset's code version changes (until it is requested or updated),
-    when no dependency is missing or in progress."""
-    return (
-        AutomationCondition.code_version_changed().since_last_handled()
-        & ~AutomationCondition.any_deps_missing()
-        & ~AutomationCondition.any_deps_in_progress()
-        & ~AutomationCondition.in_progress()
-    ).with_label('code_version_changed')
-
-
-def eager_on_role(role: str) -> AutomationCondition:
-    """``eager()`` restricted to dependencies of one role (by the translator's role tag): a
-    synthetic table resamples when its synthesizer updates, not when the real table reloads."""
-    updated = AutomationCondition.any_deps_updated().allow(AssetSelection.tag(ROLE_TAG, role))
-    return (
-        AutomationCondition.in_latest_time_window()
-        & (AutomationCondition.newly_missing() | updated).since_last_handled()
-        & ~AutomationCondition.any_deps_missing()
-        & ~AutomationCondition.any_deps_in_progress()
-        & ~AutomationCondition.in_progress()
-    ).with_label(f'eager on {role} updates')
-
-
-def automation_condition(spec, role: str, table: str | None = None):
-    """The AutomationCondition the factory puts on an asset of ``spec`` (None: no automation).
-
-    * ``'synthesizer'`` (single table) / ``'table_model'`` (one table of a group): refit when the
-      code version changes; for a Dagster-asset source also ``AutomationCondition.eager()``
-      (refit when the upstream asset updates). File sources are refit by the source sensor.
-    * ``'synthesizer'`` of an Independent group: re-assemble when a table model updates or the
-      code version changes.
-    * ``'synthetic'``: resample when the synthesizer updates or the sampling settings' code
-      version changes (never because the real table reloaded).
-    * ``'real'``: None.
-    """
-    if role in ('real', 'source'):
-        return None
-    if role == 'synthetic':
-        return eager_on_role('synthesizer') | refit_on_code_change()
-    if role == 'synthesizer' and spec.is_multi_table:
-        return eager_on_role('table_model') | refit_on_code_change()
-    if role not in ('synthesizer', 'table_model'):
-        raise ValueError(f"automation_condition: unknown role {role!r}; use 'real', "
-                         "'table_model', 'synthesizer' or 'synthetic'")
-    tables = [table] if table else spec.table_names
-    if any(isinstance(spec.sources[t], AssetSource) for t in tables):
-        return AutomationCondition.eager() | refit_on_code_change()
-    return refit_on_code_change()
-
-
+# --------------------------------------------------------------------------- sensors
 def build_automation_sensors(specs, synthetic_assets, *,
                              default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
                              gpu_run_tags: bool = True,

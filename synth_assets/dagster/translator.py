@@ -15,6 +15,7 @@ from typing import Literal, Optional
 from dagster import AssetKey, AssetSpec, TableColumn, TableColumnConstraints, TableColumnDep, TableColumnLineage, TableSchema
 
 from synth_assets.dagster._constants import PII_TAG, ROLE_TAG
+from synth_assets.dagster.conditions import automation_condition
 from synth_assets.dagster.specs import AssetSource, SynthesizerSpec
 from synth_assets.metadata import TableMetadata
 
@@ -86,9 +87,7 @@ def partitions_def(spec: SynthesizerSpec):
 
 
 def default_automation_condition(spec: SynthesizerSpec, role: Role, table: Optional[str]):
-    """synth_assets.dagster.automation's condition for the asset (imported here: it imports us)."""
-    from synth_assets.dagster.automation import automation_condition
-
+    """The asset's labelled automation condition (synth_assets.dagster.conditions)."""
     return automation_condition(spec, role, table)
 
 
