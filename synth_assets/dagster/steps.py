@@ -252,6 +252,9 @@ def checked_outputs(context, spec, synthesizer, tables, real, sampled: tuple, ke
         yield from results
         writable = writable and ok
         metadata = {**sample_metadata(context, spec, table, tables, real, sampled), **group}
+        lineage = context.assets_def.specs_by_key[keys[table]].metadata.get("dagster/column_lineage")
+        if lineage is not None:  # on the materialization too, where the UI reads it
+            metadata["dagster/column_lineage"] = lineage
         output_name = context.assets_def.get_output_name_for_asset_key(keys[table])
         outputs.append(Output(value, output_name=output_name, metadata=metadata))
     if writable:
