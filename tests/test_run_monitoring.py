@@ -170,3 +170,37 @@ def test_pool_slots_frees_a_dead_runs_slot_only_when_told_it_is_dead(tmp_path, m
     with DagsterInstance.get() as instance:
         assert _claimed(instance) == 0
         assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+
+
+@pytest.mark.slow
+def test_without_a_daemon_a_waiting_run_says_so_and_stops_on_sigterm(tmp_path, monkeypatch):
+    """`dagster asset materialize` has no daemon: a run that waits for a dead run's slot logs why,
+    stops on SIGTERM, and runs once the slot is freed by hand (deploy/pool_slots.py)."""
+    from dagster import DagsterRun
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+    (tmp_path / "defs.py").write_text(textwrap.dedent(DEFS))
+    with DagsterInstance.get() as instance:
+        dead = instance.add_run(DagsterRun(job_name="slow_job", status=DagsterRunStatus.STARTED))
+        instance.event_log_storage.initialize_concurrency_limit_to_default("gpu")
+        assert instance.event_log_storage.claim_concurrency_slot("gpu", dead.run_id, "slow_fit").is_claimed
+    env = {**os.environ, "POOL_TEST_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-f",
+               str(tmp_path / "defs.py"), "--select", "next_fit"]
+    log = tmp_path / "materialize.log"
+    with open(log, "w") as out:
+        waiting = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(lambda: "Step blocked by limit for pool gpu" in log.read_text(), "the step to wait for the slot")
+        waiting.send_signal(signal.SIGTERM)
+        assert waiting.wait(timeout=120) != 0
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert "RUN_FAILURE" in log.read_text()
+
+    _pool_slots().main(["--free", dead.run_id, "--force"])
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
