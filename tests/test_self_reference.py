@@ -148,3 +148,17 @@ def test_save_and_load_keeps_the_forest(fitted, tmp_path):
     first, second = fitted.sample(scale=2), loaded.sample(scale=2)
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
+
+
+def test_multi_table_quality_handles_the_self_reference(chinook, fitted):
+    from synth_assets.evaluation import evaluate_multi_table_quality
+
+    data, metadata = chinook
+    fitted.set_random_state(1)
+    report = evaluate_multi_table_quality(data, fitted.sample(scale=1), metadata)
+    trends = report.get_details("Intertable Trends")
+    own = trends[(trends["Parent Table"] == "employee") & (trends["Child Table"] == "employee")]
+    assert len(own) and set(own["Column 1"]) <= set(data["employee"].columns)  # parent side named apart
+    assert 0.3 < report.get_score() <= 1.0
+    identical = evaluate_multi_table_quality(data, data, metadata)
+    assert identical.get_score() == pytest.approx(1.0)

@@ -161,13 +161,21 @@ def cardinality_shape_similarity(real, synthetic, metadata):
     )
 
 
+def _prefixes(rel):
+    """Column prefixes of the child and parent sides of a join; a self-reference (parent table
+    == child table) names its parent side apart so the columns do not collide."""
+    parent, child = rel['parent_table_name'], rel['child_table_name']
+    return f'{child}.', (f'parent {parent}.' if parent == child else f'{parent}.')
+
+
 def _denormalize(data, rel):
     parent, child = rel['parent_table_name'], rel['child_table_name']
-    left_on = [f'{child}.{c}' for c in _as_list(rel['child_foreign_key'])]
-    right_on = [f'{parent}.{c}' for c in _as_list(rel['parent_primary_key'])]
+    child_prefix, parent_prefix = _prefixes(rel)
+    left_on = [f'{child_prefix}{c}' for c in _as_list(rel['child_foreign_key'])]
+    right_on = [f'{parent_prefix}{c}' for c in _as_list(rel['parent_primary_key'])]
     try:
-        return data[child].add_prefix(f'{child}.').merge(
-            data[parent].add_prefix(f'{parent}.'), left_on=left_on, right_on=right_on
+        return data[child].add_prefix(child_prefix).merge(
+            data[parent].add_prefix(parent_prefix), left_on=left_on, right_on=right_on
         )
     except ValueError as exc:
         raise ValueError(
@@ -180,15 +188,16 @@ def _intertable_details(real, synthetic, metadata, correlation_threshold,
     frames = []
     for rel in metadata['relationships']:
         parent, child = rel['parent_table_name'], rel['child_table_name']
-        parent_cols = {f'{parent}.{c}': m for c, m in metadata['tables'][parent]['columns'].items()}
-        child_cols = {f'{child}.{c}': m for c, m in metadata['tables'][child]['columns'].items()}
+        child_prefix, parent_prefix = _prefixes(rel)
+        parent_cols = {f'{parent_prefix}{c}': m for c, m in metadata['tables'][parent]['columns'].items()}
+        child_cols = {f'{child_prefix}{c}': m for c, m in metadata['tables'][child]['columns'].items()}
         details = _pair_trends_details(
             _denormalize(real, rel), _denormalize(synthetic, rel), {**child_cols, **parent_cols},
             itertools.product(parent_cols, child_cols), correlation_threshold,
             association_threshold, num_rows_subsample, seed,
         )
-        details['Column 1'] = details['Column 1'].str.slice(len(parent) + 1)
-        details['Column 2'] = details['Column 2'].str.slice(len(child) + 1)
+        details['Column 1'] = details['Column 1'].str.slice(len(parent_prefix))
+        details['Column 2'] = details['Column 2'].str.slice(len(child_prefix))
         details.insert(0, 'Foreign Key', str(rel['child_foreign_key']))
         details.insert(0, 'Child Table', child)
         details.insert(0, 'Parent Table', parent)
