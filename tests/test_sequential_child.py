@@ -180,3 +180,23 @@ def test_pii_constant_per_parent_is_generated_once_per_parent(chinook):
     # a PII column that varies within a parent keeps varying: customer.address per support rep
     customer = synthesizer.sample(scale=1)["customer"]
     assert customer.groupby("support_rep_id")["address"].nunique().max() > 1
+
+
+def test_sequential_child_with_another_parent_keeps_both_links(chinook):
+    """invoiceline as one sequence per invoice; its second foreign key (track_id) is still wired
+    by the learned cardinality to synthetic tracks."""
+    data, metadata = chinook
+    metadata = {**metadata, "tables": {**metadata["tables"]}}
+    metadata["tables"]["invoiceline"] = {**metadata["tables"]["invoiceline"], "sequence_key": "invoice_id"}
+    synthesizer = IndependentSynthesizer(metadata)
+    synthesizer.set_table_parameters("invoiceline", {"epochs": 10, "seed": 0, "enable_gpu": False})
+    synthesizer.set_table_parameters("invoice", {"epochs": 10, "seed": 0, "enable_gpu": False})
+    synthesizer.fit(data)
+    synthesizer.set_random_state(0)
+    synthetic = synthesizer.sample(scale=1)
+    lines = synthetic["invoiceline"]
+    assert lines["invoice_id"].isin(synthetic["invoice"]["id"]).all()
+    assert lines["track_id"].isin(synthetic["track"]["id"]).all()
+    assert lines["id"].is_unique
+    real_lines = data["invoiceline"].groupby("invoice_id").size()
+    assert lines.groupby("invoice_id").size().mean() == pytest.approx(real_lines.mean(), rel=0.25)
