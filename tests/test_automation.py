@@ -80,7 +80,7 @@ def test_sensor_refits_only_the_table_whose_file_content_changed(file_specs):
     state = json.loads(cursor)
     assert set(state) == {"alpha_model/alpha", "beta_model/beta"}
     assert state["beta_model/beta"]["fingerprint"] == A.content_fingerprint(str(paths["beta"]))
-    assert {e.asset_key for e in result.asset_events} == {K(["source", "alpha"]), K(["source", "beta"])}
+    assert {e.asset_key for e in result.asset_events} == {K(["source", "source_alpha"]), K(["source", "source_beta"])}
 
     # nothing changed -> nothing
     result, cursor = _tick(sensor, cursor, instance)
@@ -100,11 +100,11 @@ def test_sensor_refits_only_the_table_whose_file_content_changed(file_specs):
     result, cursor = _tick(sensor, cursor, instance)
     assert len(result.run_requests) == 1
     request = result.run_requests[0]
-    assert set(request.asset_selection) == {K(["real", "beta"]), K(["synthesizer", "beta_model"]),
-                                            K(["synthetic", "beta"])}
+    assert set(request.asset_selection) == {K(["real", "real_beta"]), K(["synthesizer", "beta_model"]),
+                                            K(["synthetic", "synthetic_beta"])}
     assert request.tags[A.REFIT_TAG] == "beta"
     observation = result.asset_events[0]
-    assert observation.asset_key == K(["source", "beta"])
+    assert observation.asset_key == K(["source", "source_beta"])
     assert observation.tags["dagster/data_version"] == A.content_fingerprint(str(paths["beta"]))
 
     # the same content again -> nothing (idempotent); a replayed tick keeps the same run key
@@ -160,10 +160,10 @@ def test_refit_selection_of_a_group_keeps_other_table_models(tmp_path):
                                     for t in ("parents", "kids")}, checks=None)
     built = build_synthetic_assets([spec])
     selection = set(A.refit_selection(spec, ["kids"], built))
-    assert selection == {K(["real", "kids"]), K(["synthesizer", "family", "kids"]),
-                         K(["synthesizer", "family"]), K(["synthetic", "kids"]),
-                         K(["synthetic", "parents"])}
-    assert K(["synthesizer", "family", "parents"]) not in selection
+    assert selection == {K(["real", "real_kids"]), K(["synthesizer", "family", "model_kids"]),
+                         K(["synthesizer", "family"]), K(["synthetic", "synthetic_kids"]),
+                         K(["synthetic", "synthetic_parents"])}
+    assert K(["synthesizer", "family", "model_parents"]) not in selection
 
 
 def test_observable_source_asset_data_version_is_the_content_fingerprint(file_specs):
@@ -171,12 +171,12 @@ def test_observable_source_asset_data_version_is_the_content_fingerprint(file_sp
 
     specs, paths = file_specs
     sources = A.build_source_assets(specs, build_synthetic_assets(specs))
-    assert [s.key for s in sources] == [K(["source", "alpha"]), K(["source", "beta"])]
+    assert [s.key for s in sources] == [K(["source", "source_alpha"]), K(["source", "source_beta"])]
     instance = dg.DagsterInstance.ephemeral()
 
     def observed_version():
         observe([sources[0]], instance=instance)
-        record = instance.fetch_observations(K(["source", "alpha"]), limit=1).records[0]
+        record = instance.fetch_observations(K(["source", "source_alpha"]), limit=1).records[0]
         return record.asset_observation.tags["dagster/data_version"]
 
     first = observed_version()
@@ -241,7 +241,7 @@ def test_automation_refits_after_upstream_asset_changes_and_on_code_version(tmp_
 
     defs = defs_for("norm")
     instance = dg.DagsterInstance.ephemeral()
-    synthesizer, synthetic = K(["synthesizer", "gap"]), K(["synthetic", "gap"])
+    synthesizer, synthetic = K(["synthesizer", "gap"]), K(["synthetic", "synthetic_gap"])
     assert defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
 
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
@@ -275,7 +275,7 @@ def test_file_source_synthesizer_waits_for_the_sensor_but_refits_on_code_version
     instance = dg.DagsterInstance.ephemeral()
     assert defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    real = next(a for a in built.assets if K(["real", "t"]) in a.keys)
+    real = next(a for a in built.assets if K(["real", "real_t"]) in a.keys)
     dg.materialize([real], instance=instance, resources=_resources(tmp_path))
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
     assert result.total_requested == 0  # file sources are refit by the sensor's runs
@@ -296,9 +296,9 @@ def test_refresh_schedule_resamples_with_a_new_seed_and_never_refits(tmp_path, f
     assert schedule.cron_schedule == "0 6 * * *"
     defs = built.to_definitions(resources=_resources(tmp_path))
     job = defs.resolve_job_def(A.REFRESH_JOB_NAME)
-    assert job.asset_layer.selected_asset_keys == {K(["synthetic", "alpha"]), K(["synthetic", "beta"])}
+    assert job.asset_layer.selected_asset_keys == {K(["synthetic", "synthetic_alpha"]), K(["synthetic", "synthetic_beta"])}
     refit = defs.resolve_job_def(A.REFIT_JOB_NAME).asset_layer.selected_asset_keys
-    assert K(["synthesizer", "alpha_model"]) in refit and K(["real", "beta"]) in refit
+    assert K(["synthesizer", "alpha_model"]) in refit and K(["real", "real_beta"]) in refit
 
     instance = dg.DagsterInstance.ephemeral()
     assert defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
@@ -310,18 +310,18 @@ def test_refresh_schedule_resamples_with_a_new_seed_and_never_refits(tmp_path, f
         (request,) = data.run_requests
         seed = A.seed_from_time(tick)
         assert request.tags[A.SEED_TAG] == str(seed)
-        assert request.run_config == {"ops": {"synthetic__alpha": {"config": {"seed": seed}},
-                                              "synthetic__beta": {"config": {"seed": seed}}}}
+        assert request.run_config == {"ops": {"sample_alpha_model": {"config": {"seed": seed}},
+                                              "sample_beta_model": {"config": {"seed": seed}}}}
         run = job.execute_in_process(instance=instance, run_config=request.run_config,
                                      tags=request.tags)
         assert run.success
         materialized = {e.asset_key for e in run.get_asset_materialization_events()}
-        assert materialized == {K(["synthetic", "alpha"]), K(["synthetic", "beta"])}  # no refit
+        assert materialized == {K(["synthetic", "synthetic_alpha"]), K(["synthetic", "synthetic_beta"])}  # no refit
         samples.append(_read_synthetic(tmp_path, "alpha"))
     assert not samples[0].equals(samples[1])  # a new seed, a new sample
 
 
 def _read_synthetic(root, table):
-    matches = sorted(root.rglob(f"synthetic/{table}*.parquet"))
+    matches = sorted(root.rglob(f"synthetic/synthetic_{table}*.parquet"))
     assert matches, list(root.rglob("*"))
     return pd.read_parquet(matches[0])

@@ -25,9 +25,9 @@ def test_example_defs_yaml_builds_the_expected_assets_and_materializes():
             assert isinstance(component, SynthesizerComponent)
             assert component.name == "customers_copula"
             keys = set(defs.resolve_asset_graph().get_all_asset_keys())
-            assert keys == {K(["real", "customers"]), K(["synthesizer", "customers_copula"]),
-                            K(["synthetic", "customers"]), K(["source", "customers"])}
-            assert not defs.resolve_asset_graph().get(K(["source", "customers"])).is_materializable
+            assert keys == {K(["real", "real_customers"]), K(["synthesizer", "customers_copula"]),
+                            K(["synthetic", "synthetic_customers"]), K(["source", "source_customers"])}
+            assert not defs.resolve_asset_graph().get(K(["source", "source_customers"])).is_materializable
             checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
             assert checks == {"quality", "no_pii_leak", "exact_copies", "dcr_overfitting",
                               "contract"}
@@ -36,13 +36,13 @@ def test_example_defs_yaml_builds_the_expected_assets_and_materializes():
                 "synthetic_automation_sensor__customers_copula"}
             (schedule,) = defs.schedules
             assert schedule.cron_schedule == "0 3 * * *"
-            synthetic = defs.resolve_assets_def(K(["synthetic", "customers"]))
-            assert synthetic.group_names_by_key[K(["synthetic", "customers"])] == "synthetic_customers"
+            synthetic = defs.resolve_assets_def(K(["synthetic", "synthetic_customers"]))
+            assert synthetic.group_names_by_key[K(["synthetic", "synthetic_customers"])] == "synthetic_customers"
 
             result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
                 instance=dg.DagsterInstance.ephemeral())
             assert result.success
-            frame = result.output_for_node("synthetic__customers", "synthetic__customers")
+            frame = result.output_for_node("sample_customers_copula", "synthetic__synthetic_customers")
             assert len(frame) == 500 and list(frame.columns) == [
                 "customer_id", "email", "age", "income", "segment", "joined"]
             assert all(e.passed for e in result.get_asset_check_evaluations())
@@ -61,8 +61,8 @@ def test_scaffolded_component_loads_with_detected_metadata(tmp_path):
         data.to_parquet(defs_path / "orders.parquet")
         with sandbox.load_component_and_build_defs(defs_path=defs_path) as (component, defs):
             keys = set(defs.resolve_asset_graph().get_all_asset_keys())
-            assert keys == {K(["real", "orders"]), K(["synthesizer", "orders_twin"]),
-                            K(["synthetic", "orders"]), K(["source", "orders"])}
+            assert keys == {K(["real", "real_orders"]), K(["synthesizer", "orders_twin"]),
+                            K(["synthetic", "synthetic_orders"]), K(["source", "source_orders"])}
             spec = component.build_spec(defs_path)
             assert spec.sources["orders"].path == str((defs_path / "orders.parquet").resolve())
             assert sorted(spec.metadata.get_table_metadata("orders").columns) == [
@@ -83,7 +83,7 @@ def test_two_components_share_a_project_and_bad_attributes_are_named(tmp_path):
             (target / "defs.yaml").write_text(yaml.safe_dump(attributes))
         with sandbox.build_all_defs() as defs:
             keys = set(defs.resolve_asset_graph().get_all_asset_keys())
-            assert {K(["synthetic", "customers"]), K(["synthetic", "clients"])} <= keys
+            assert {K(["synthetic", "synthetic_customers"]), K(["synthetic", "synthetic_clients"])} <= keys
             assert {s.name for s in defs.schedules} == {
                 "synthetic_refresh_schedule__first_model",
                 "synthetic_refresh_schedule__second_model"}

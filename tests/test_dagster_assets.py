@@ -87,7 +87,7 @@ def copula(tmp_path_factory, gapminder):
 
 def test_copula_materializes_with_ui_metadata(copula):
     built, store, result = copula
-    real = _metadata(result, ["real", "gap"])
+    real = _metadata(result, ["real", "real_gap"])
     assert real["dagster/row_count"] == 1704
     assert [c.name for c in real["dagster/column_schema"].columns] == list(GAP_METADATA["columns"])
 
@@ -95,19 +95,19 @@ def test_copula_materializes_with_ui_metadata(copula):
     assert fit["synth_assets/fit_seconds"] > 0 and fit["synth_assets/rows_per_second"] > 0
     assert fit["synth_assets/device"] == "cpu" and fit["synth_assets/training_rows"] == 1704
 
-    sample = _metadata(result, ["synthetic", "gap"])
+    sample = _metadata(result, ["synthetic", "synthetic_gap"])
     assert sample["dagster/row_count"] == 1704 and sample["synth_assets/seed"] == 5
     for key in ("quality_score", "column_shapes_score", "column_pair_trends_score"):
         assert 0.6 < sample[f"synth_assets/{key}"] <= 1.0, key
     assert sample["synth_assets/preview"].count("\n") >= 11  # header, rule, 10 rows
     assert _png(sample["synth_assets/distributions"]).startswith(b"\x89PNG")
-    synthetic_spec = _specs_by_key(built)[AssetKey(["synthetic", "gap"])]
+    synthetic_spec = _specs_by_key(built)[AssetKey(["synthetic", "synthetic_gap"])]
     lineage = synthetic_spec.metadata["dagster/column_lineage"].deps_by_column
     assert set(lineage) == set(GAP_METADATA["columns"])
-    assert lineage["lifeExp"][0].asset_key == AssetKey(["real", "gap"]) and lineage["lifeExp"][0].column_name == "lifeExp"
+    assert lineage["lifeExp"][0].asset_key == AssetKey(["real", "real_gap"]) and lineage["lifeExp"][0].column_name == "lifeExp"
 
     # Outputs are readable where the IO managers put them.
-    synthetic = pd.read_parquet(store / "synthetic" / "gap.parquet")
+    synthetic = pd.read_parquet(store / "synthetic" / "synthetic_gap.parquet")
     assert list(synthetic.columns) == list(GAP_METADATA["columns"]) and len(synthetic) == 1704
     assert type(load_synthesizer(store / "synthesizer" / "gap_gc.synth")).__name__ == "GaussianCopulaSynthesizer"
 
@@ -118,11 +118,11 @@ def test_resampling_never_refits_and_seeds_reproduce(copula):
     digest, mtime = _sha(model), model.stat().st_mtime_ns
 
     def sample(seed):
-        run = _run(built, store, selection=["synthetic/gap"],
-                   run_config={"ops": {"synthetic__gap": {"config": {"seed": seed, "num_rows": 300}}}})
+        run = _run(built, store, selection=["synthetic/synthetic_gap"],
+                   run_config={"ops": {"sample_gap_gc": {"config": {"seed": seed, "num_rows": 300}}}})
         assert run.success
-        assert [e.asset_key for e in run.get_asset_materialization_events()] == [AssetKey(["synthetic", "gap"])]
-        return pd.read_parquet(store / "synthetic" / "gap.parquet")
+        assert [e.asset_key for e in run.get_asset_materialization_events()] == [AssetKey(["synthetic", "synthetic_gap"])]
+        return pd.read_parquet(store / "synthetic" / "synthetic_gap.parquet")
 
     first, again, other = sample(1), sample(1), sample(2)
     assert len(first) == 300
@@ -133,8 +133,8 @@ def test_resampling_never_refits_and_seeds_reproduce(copula):
 
 def test_wrong_size_config_names_the_field(copula):
     built, store, _ = copula
-    run = _run(built, store, selection=["synthetic/gap"],
-               run_config={"ops": {"synthetic__gap": {"config": {"num_sequences": 3}}}})
+    run = _run(built, store, selection=["synthetic/synthetic_gap"],
+               run_config={"ops": {"sample_gap_gc": {"config": {"num_sequences": 3}}}})
     assert not run.success
     failure = next(e for e in run.all_events if e.event_type_value == "STEP_FAILURE")
     assert "num_sequences" in str(failure.event_specific_data.error)
@@ -149,13 +149,13 @@ def test_daily_partitions_are_fresh_seeded_samples(tmp_path, gapminder):
     )
     built = build_synthetic_assets([spec])
     store = tmp_path / "store"
-    assert _run(built, store, selection=["real/gap", "synthesizer/gap_daily"]).success
+    assert _run(built, store, selection=["real/real_gap", "synthesizer/gap_daily"]).success
     frames = {}
     for key in ("2025-01-01", "2025-01-02", "2025-01-01"):
-        run = _run(built, store, selection=["synthetic/gap"], partition_key=key)
+        run = _run(built, store, selection=["synthetic/synthetic_gap"], partition_key=key)
         assert run.success
-        assert _metadata(run, ["synthetic", "gap"])["synth_assets/seed"] == derive_seed(3, key)
-        frames.setdefault(key, []).append(pd.read_parquet(store / "synthetic" / "gap" / f"{key}.parquet"))
+        assert _metadata(run, ["synthetic", "synthetic_gap"])["synth_assets/seed"] == derive_seed(3, key)
+        frames.setdefault(key, []).append(pd.read_parquet(store / "synthetic" / "synthetic_gap" / f"{key}.parquet"))
     day1, day1_again = frames["2025-01-01"]
     pd.testing.assert_frame_equal(day1, day1_again)  # a partition is reproducible
     assert not day1.drop(columns="country").equals(frames["2025-01-02"][0].drop(columns="country"))
@@ -187,11 +187,11 @@ def test_par_materializes_with_sequence_metadata_and_progress(par):
     fit = _metadata(result, ["synthesizer", "gap_par"])
     assert fit["synth_assets/epochs"] == 4 and np.isfinite(fit["synth_assets/final_loss"])
     assert _png(fit["synth_assets/loss_curve"]).startswith(b"\x89PNG")
-    sample = _metadata(result, ["synthetic", "panel"])
+    sample = _metadata(result, ["synthetic", "synthetic_panel"])
     for key in ("quality_score", "msas_score", "sequence_length_similarity"):
         assert 0.0 <= sample[f"synth_assets/{key}"] <= 1.0
     assert sample["synth_assets/context_constant_share"] == 1.0
-    synthetic = pd.read_parquet(store / "synthetic" / "panel.parquet")
+    synthetic = pd.read_parquet(store / "synthetic" / "synthetic_panel.parquet")
     assert synthetic.country.nunique() == 12
     assert (synthetic.groupby("country").continent.nunique() == 1).all()
     # Fit progress reached the run log (not only stderr).
@@ -255,17 +255,17 @@ def group(tmp_path_factory):
 def test_group_fits_each_table_in_its_own_step_then_assembles(group):
     built, store, result = group
     ops = {tuple(k.path): a.op.name for a in built.assets for k in a.keys}
-    model_ops = {ops[("synthesizer", "shop", "customers")], ops[("synthesizer", "shop", "orders")]}
+    model_ops = {ops[("synthesizer", "shop", "model_customers")], ops[("synthesizer", "shop", "model_orders")]}
     assert len(model_ops) == 2 and ops[("synthesizer", "shop")] not in model_ops
-    assert ops[("synthetic", "customers")] == ops[("synthetic", "orders")]  # one sampling step: keys match
+    assert ops[("synthetic", "synthetic_customers")] == ops[("synthetic", "synthetic_orders")]  # one sampling step: keys match
     assembled = load_synthesizer(store / "synthesizer" / "shop.synth")
     assert type(assembled).__name__ == "IndependentSynthesizer"
     assert assembled.get_table_parameters("orders")["synthesizer_parameters"]["default_distribution"] == "norm"
-    customers = pd.read_parquet(store / "synthetic" / "customers.parquet")
-    orders = pd.read_parquet(store / "synthetic" / "orders.parquet")
+    customers = pd.read_parquet(store / "synthetic" / "synthetic_customers.parquet")
+    orders = pd.read_parquet(store / "synthetic" / "synthetic_orders.parquet")
     assert len(customers) == 80 and orders.customer_id.isin(customers.customer_id).all()
     assert not customers.name.isin([f"Person {i}" for i in range(80)]).any()  # PII is generated
-    metadata = _metadata(result, ["synthetic", "orders"])
+    metadata = _metadata(result, ["synthetic", "synthetic_orders"])
     assert metadata["synth_assets/referential_integrity"] == 1.0
     assert 0.0 <= metadata["synth_assets/cardinality_score"] <= 1.0
     assert 0.5 < metadata["synth_assets/quality_score"] <= 1.0
@@ -275,10 +275,10 @@ def test_group_scale_config_resamples_without_refit(group):
     built, store, _ = group
     model = store / "synthesizer" / "shop.synth"
     digest = _sha(model)
-    run = _run(built, store, selection=["synthetic/customers", "synthetic/orders"],
+    run = _run(built, store, selection=["synthetic/synthetic_customers", "synthetic/synthetic_orders"],
                run_config={"ops": {"sample_shop": {"config": {"scale": 0.5, "seed": 9}}}})
     assert run.success
-    assert len(pd.read_parquet(store / "synthetic" / "customers.parquet")) == 40
+    assert len(pd.read_parquet(store / "synthetic" / "synthetic_customers.parquet")) == 40
     assert _sha(model) == digest
 
 
@@ -286,7 +286,7 @@ def test_group_sample_that_fails_writes_no_table(group, monkeypatch):
     from synth_assets.multi_table import IndependentSynthesizer
 
     built, store, _ = group
-    paths = [store / "synthetic" / "customers.parquet", store / "synthetic" / "orders.parquet"]
+    paths = [store / "synthetic" / "synthetic_customers.parquet", store / "synthetic" / "synthetic_orders.parquet"]
     before = [_sha(p) for p in paths]
     original = IndependentSynthesizer.sample
 
@@ -296,7 +296,7 @@ def test_group_sample_that_fails_writes_no_table(group, monkeypatch):
         return tables
 
     monkeypatch.setattr(IndependentSynthesizer, "sample", sample_with_a_bad_child)
-    run = _run(built, store, selection=["synthetic/customers", "synthetic/orders"],
+    run = _run(built, store, selection=["synthetic/synthetic_customers", "synthetic/synthetic_orders"],
                run_config={"ops": {"sample_shop": {"config": {"seed": 123}}}})  # a new sample
     assert not run.success
     # customers comes first and is fine, yet it was not written: the two tables stay consistent
@@ -316,7 +316,7 @@ def test_group_with_an_orphan_key_writes_no_table_model(group, tmp_path):
     broken = spec.model_copy(update={"sources": {
         "customers": FileSource(path=str(tmp_path / "customers.parquet")),
         "orders": FileSource(path=str(tmp_path / "orders.csv"))}})
-    models = [store / "synthesizer" / "shop" / f"{t}.synth" for t in ("customers", "orders")]
+    models = [store / "synthesizer" / "shop" / f"model_{t}.synth" for t in ("customers", "orders")]
     models.append(store / "synthesizer" / "shop.synth")
     before = [_sha(p) for p in models]
     run = _run(build_synthetic_assets([broken]), store)
@@ -346,12 +346,12 @@ def _specs_by_key(built):
 
 def test_asset_specs_carry_kinds_tags_owners_and_lineage():
     specs = _specs_by_key(build_synthetic_assets([_pii_spec()]))
-    real, model, synthetic = (specs[AssetKey(k)] for k in (["real", "people"], ["synthesizer", "people_gc"], ["synthetic", "people"]))
+    real, model, synthetic = (specs[AssetKey(k)] for k in (["real", "real_people"], ["synthesizer", "people_gc"], ["synthetic", "synthetic_people"]))
     assert real.tags["pii"] == "true" and synthetic.tags["pii"] == "generated" and "pii" not in model.tags
     assert all(s.owners == ["team:privacy"] and s.group_name == "people" and s.tags["domain"] == "hr"
                for s in (real, model, synthetic))
     assert real.kinds == {"pandas", "parquet"} == synthetic.kinds and model.kinds == {"python", "scipy"}
-    assert {d.asset_key for d in synthetic.deps} == {AssetKey(["real", "people"]), AssetKey(["synthesizer", "people_gc"])}
+    assert {d.asset_key for d in synthetic.deps} == {AssetKey(["real", "real_people"]), AssetKey(["synthesizer", "people_gc"])}
     lineage = synthetic.metadata["dagster/column_lineage"].deps_by_column
     assert [d.column_name for d in lineage["email"]] == ["email"]
     # PII is worded by role and tagged per column; no raw metadata dump
@@ -435,12 +435,12 @@ def test_asset_source_and_custom_translator(tmp_path, gapminder):
     )
     built = build_synthetic_assets([spec], translator=Prefixed())
     keys = {k.to_user_string() for a in built.assets for k in a.keys}
-    assert keys == {"lab/synthesizer/wh", "lab/synthetic/gap"}  # no loader for a user's asset
+    assert keys == {"lab/synthesizer/wh", "lab/synthetic/synthetic_gap"}  # no loader for a user's asset
     fit = next(a for a in built.assets if AssetKey(["lab", "synthesizer", "wh"]) in a.keys)
     assert AssetKey(["warehouse", "gapminder"]) in fit.asset_deps[AssetKey(["lab", "synthesizer", "wh"])]
     result = materialize([upstream, *built.assets], resources=_resources(tmp_path), instance=DagsterInstance.ephemeral())
     assert result.success
-    assert len(pd.read_parquet(tmp_path / "lab" / "synthetic" / "gap.parquet")) == 200
+    assert len(pd.read_parquet(tmp_path / "lab" / "synthetic" / "synthetic_gap.parquet")) == 200
 
 
 # -- the demo code location ----------------------------------------------------------------------------
@@ -457,9 +457,9 @@ def test_demo_code_location_loads_without_heavy_imports():
     heavy, seconds, keys = out.stdout.strip().split(" ", 2)
     assert heavy == "[]", out.stdout
     assert float(seconds) < 8.0  # ~1.2 s on an idle 2-core machine; slack for loaded CI hosts
-    for key in ("real/gapminder", "synthesizer/gapminder_par", "synthetic/gapminder",
-                "synthesizer/lahman_2019/people", "synthesizer/lahman_2019", "synthetic/batting",
-                "synthesizer/pitching_copula", "synthetic/pitching", "source/gapminder"):
+    for key in ("real/real_gapminder", "synthesizer/gapminder_par", "synthetic/synthetic_gapminder",
+                "synthesizer/lahman_2019/model_people", "synthesizer/lahman_2019", "synthetic/synthetic_batting",
+                "synthesizer/pitching_copula", "synthetic/synthetic_pitching", "source/source_gapminder"):
         assert f"'{key}'" in keys
 
 
@@ -477,4 +477,25 @@ def test_demo_has_one_step_per_asset_and_checks_inside_the_sampling_steps():
     assert graph.asset_check_keys and all(
         key in graph.get(key.asset_key).assets_def.check_keys for key in graph.asset_check_keys)
     checked = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
-    assert checked == {f"synthetic/{t}" for t in ("gapminder", "people", "teams", "batting", "pitching")}
+    assert checked == {f"synthetic/synthetic_{t}" for t in ("gapminder", "people", "teams", "batting", "pitching")}
+
+
+def test_demo_lineage_reads_every_node_labelled_once_per_group():
+    import runpy
+
+    defs = runpy.run_path(str(ROOT / "definitions.py"))["defs"]
+    graph = defs.resolve_asset_graph()
+    by_group: dict = {}
+    for key in graph.get_all_asset_keys():
+        by_group.setdefault(graph.get(key).group_name, []).append(key.path[-1])
+    for group_name, labels in by_group.items():  # the UI labels a node by its key's last part
+        assert len(labels) == len(set(labels)), (group_name, sorted(labels))
+    # source -> real: no floating source node
+    assert all(graph.get(k).child_keys for k in graph.get_all_asset_keys() if k.path[0] == "source")
+    assert graph.get(AssetKey(["real", "real_people"])).parent_keys == {AssetKey(["source", "source_people"])}
+    # each synthetic table: its model, its own real table and, for foreign keys, its parents' samples
+    parents = {t: graph.get(AssetKey(["synthetic", f"synthetic_{t}"])).parent_keys for t in ("people", "batting")}
+    assert parents["people"] == {AssetKey(["synthesizer", "lahman_2019"]), AssetKey(["real", "real_people"])}
+    assert parents["batting"] == {
+        AssetKey(["synthesizer", "lahman_2019"]), AssetKey(["real", "real_batting"]),
+        AssetKey(["synthetic", "synthetic_people"]), AssetKey(["synthetic", "synthetic_teams"])}

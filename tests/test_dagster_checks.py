@@ -85,7 +85,7 @@ def customers_spec():
 
 
 def test_check_specs_names_keys_and_blocking(customers_spec):
-    key = dg.AssetKey(["synthetic", "customers"])
+    key = dg.AssetKey(["synthetic", "synthetic_customers"])
     specs = D.check_specs(customers_spec, "customers", key)
     assert [s.name for s in specs] == ["quality", "no_pii_leak", "exact_copies", "dcr_overfitting", "contract"]
     assert {s.asset_key for s in specs} == {key} and all(s.blocking for s in specs)
@@ -161,7 +161,7 @@ def test_data_that_does_not_fit_a_check_fails_it_with_the_error(customers_spec, 
 def test_check_results_round_scores_and_block_only_on_blocking_errors(customers, good_customers):
     bad = good_customers.copy()
     bad.loc[0, "email"] = customers.loc[3, "email"]
-    key = dg.AssetKey(["synthetic", "customers"])
+    key = dg.AssetKey(["synthetic", "synthetic_customers"])
     inputs = CheckInputs(real=customers, synthetic=bad)
     for checks_spec, writable in ((ChecksSpec(contract=False), False),
                                   (ChecksSpec(severity="WARN", contract=False), True),
@@ -366,17 +366,17 @@ def test_checks_run_in_the_sampling_step_before_the_write(tmp_path, customers):
         "quality": True, "exact_copies": True, "dcr_overfitting": True, "contract": True}
     # one step per asset (the source file is observed): no separate check steps
     steps = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
-    assert steps == {"source__customers", "real__customers", "synthesizer__customers", "synthetic__customers"}
-    assert all(e.asset_key == dg.AssetKey(["synthetic", "customers"]) for e in evaluations.values())
+    assert steps == {"source__source_customers", "real__real_customers", "synthesizer__customers", "sample_customers"}
+    assert all(e.asset_key == dg.AssetKey(["synthetic", "synthetic_customers"]) for e in evaluations.values())
 
     # Re-sample under a threshold no sample meets: the check fails, the stored table is untouched.
-    stored = tmp_path / "store" / "synthetic" / "customers.parquet"
+    stored = tmp_path / "store" / "synthetic" / "synthetic_customers.parquet"
     before = _sha(stored)
     strict = _customer_factory(tmp_path, customers, quality_threshold=0.999)
     rerun = dg.materialize(list(strict.assets),
-                           selection=["synthetic/customers"], instance=dg.DagsterInstance.ephemeral(),
+                           selection=["synthetic/synthetic_customers"], instance=dg.DagsterInstance.ephemeral(),
                            resources=strict.resources, raise_on_error=False,
-                           run_config={"ops": {"synthetic__customers": {"config": {"seed": 99}}}})
+                           run_config={"ops": {"sample_customers": {"config": {"seed": 99}}}})
     assert not rerun.success
     (quality,) = [e for e in rerun.get_asset_check_evaluations() if e.check_name == "quality"]
     assert not quality.passed and quality.metadata["threshold"].value == 0.999
@@ -391,7 +391,7 @@ def test_warn_severity_writes_the_table_and_records_the_failure(tmp_path, custom
     assert result.success
     (quality,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "quality"]
     assert not quality.passed
-    assert (tmp_path / "store" / "synthetic" / "customers.parquet").exists()
+    assert (tmp_path / "store" / "synthetic" / "synthetic_customers.parquet").exists()
 
 
 def test_checks_follow_a_custom_translator(tmp_path):
@@ -406,11 +406,11 @@ def test_checks_follow_a_custom_translator(tmp_path):
     spec = _spec("shop", SHOP_METADATA, ["shops", "sales"], synthesizer="IndependentSynthesizer")
     built = build_synthetic_assets([spec], translator=Prefixed())
     checked = {s.asset_key for a in built.assets for s in a.check_specs}
-    assert checked == {dg.AssetKey(["acme", "synthetic", "shops"]),
-                       dg.AssetKey(["acme", "synthetic", "sales"])}
-    sales = next(a.specs_by_key[k] for a in built.assets for k in a.keys if k.path[-1] == "sales" and "synthetic" in k.path)
+    assert checked == {dg.AssetKey(["acme", "synthetic", "synthetic_shops"]),
+                       dg.AssetKey(["acme", "synthetic", "synthetic_sales"])}
+    sales = next(a.specs_by_key[k] for a in built.assets for k in a.keys if k.path[-1] == "synthetic_sales")
     assert {d.asset_key for d in sales.deps} == {
-        dg.AssetKey(["acme", "synthesizer", "shop"]), dg.AssetKey(["acme", "real", "sales"]),
-        dg.AssetKey(["acme", "synthetic", "shops"])}
+        dg.AssetKey(["acme", "synthesizer", "shop"]), dg.AssetKey(["acme", "real", "real_sales"]),
+        dg.AssetKey(["acme", "synthetic", "synthetic_shops"])}
     # every input of every step resolves to an asset of the factory
     built.to_definitions().resolve_implicit_global_asset_job_def()

@@ -144,7 +144,7 @@ def copula_setup(tmp_path, gapminder):
 def test_broken_synthetic_table_fails_its_step_naming_the_column(copula_setup, monkeypatch):
     built, resources, store = copula_setup
     assert materialize(built.assets, resources=resources, instance=DagsterInstance.ephemeral()).success
-    good = pd.read_parquet(store / "synthetic" / "gap.parquet")
+    good = pd.read_parquet(store / "synthetic" / "synthetic_gap.parquet")
     model = load_synthesizer(store / "synthesizer" / "gap.synth")
     assert stored_profile(model, "gap")["columns"]["continent"]["categories"]
 
@@ -159,7 +159,7 @@ def test_broken_synthetic_table_fails_its_step_naming_the_column(copula_setup, m
 
     monkeypatch.setattr(GaussianCopulaSynthesizer, "sample", broken)
     result = materialize(
-        built.assets, selection=["synthetic/gap"], resources=resources,
+        built.assets, selection=["synthetic/synthetic_gap"], resources=resources,
         instance=DagsterInstance.ephemeral(), raise_on_error=False,
     )
     assert not result.success
@@ -167,4 +167,4 @@ def test_broken_synthetic_table_fails_its_step_naming_the_column(copula_setup, m
     message = str(failures[0].event_specific_data.error)
     assert 'column "continent"' in message and "Atlantis" in message
     # The failed step wrote nothing: the previous good sample is still there.
-    pd.testing.assert_frame_equal(pd.read_parquet(store / "synthetic" / "gap.parquet"), good)
+    pd.testing.assert_frame_equal(pd.read_parquet(store / "synthetic" / "synthetic_gap.parquet"), good)

@@ -83,7 +83,7 @@ def test_par_fit_asset_is_in_the_gpu_pool_with_k8s_op_tags(built):
     fit = by_key[dg.AssetKey(["synthesizer", "panel_par"])]
     assert fit.op.pool == GPU_POOL
     assert json.loads(fit.op.tags[K8S_CONFIG_TAG]) == GpuConfig().op_tags()[K8S_CONFIG_TAG]
-    for key in (["synthesizer", "flat_copula"], ["synthetic", "panel"], ["real", "panel"]):
+    for key in (["synthesizer", "flat_copula"], ["synthetic", "synthetic_panel"], ["real", "real_panel"]):
         assert by_key[dg.AssetKey(key)].op.pool is None
         assert K8S_CONFIG_TAG not in by_key[dg.AssetKey(key)].op.tags
 
@@ -137,7 +137,7 @@ def test_k8s_job_executor_renders_a_gpu_pod_for_the_par_fit_step(built, kubeconf
     assert container["image"] == IMAGE
 
     # the sampling step and the copula fit stay on CPU nodes
-    for step_key in ("synthetic__panel", "synthesizer__flat_copula"):
+    for step_key in ("sample_panel_par", "synthesizer__flat_copula"):
         manifest, _ = _render_step(handler, defs, step_key, instance)
         pod, container = _pod(manifest)
         assert "nvidia.com/gpu" not in (container.get("resources") or {}).get("limits", {})

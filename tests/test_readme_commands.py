@@ -122,10 +122,10 @@ def test_readme_demo_command_from_a_clean_dagster_home(tmp_path):
     storage = home / "storage"
     tables = {}
     for table, columns in EXPECTED_COLUMNS.items():
-        path = storage / "synthetic" / f"{table}.parquet"
+        path = storage / "synthetic" / f"synthetic_{table}.parquet"
         assert str(path) in log, f"the run log does not say where synthetic/{table} went"
         tables[table] = frame = pd.read_parquet(path)
-        real = pd.read_parquet(storage / "real" / f"{table}.parquet")
+        real = pd.read_parquet(storage / "real" / f"real_{table}.parquet")
         assert list(frame.columns) == columns, table
         assert list(real.columns) == columns, table
         assert len(frame) > 0 and not frame.isna().all().any(), table
@@ -139,7 +139,7 @@ def test_readme_demo_command_from_a_clean_dagster_home(tmp_path):
     # Lahman: every foreign key points at a synthetic parent, and generated keys never reuse real ones.
     assert set(tables["batting"]["playerID"]) <= set(tables["people"]["playerID"])
     assert set(tables["batting"]["teamID"]) <= set(tables["teams"]["teamID"])
-    real_people = pd.read_parquet(storage / "real" / "people.parquet")
+    real_people = pd.read_parquet(storage / "real" / "real_people.parquet")
     assert not set(tables["people"]["playerID"]) & set(real_people["playerID"])
 
     for name, cls in MODELS.items():
@@ -147,6 +147,6 @@ def test_readme_demo_command_from_a_clean_dagster_home(tmp_path):
         assert path.is_file() and path.stat().st_size > 0, path
         assert type(load_synthesizer(str(path))).__name__ == cls  # integrity-checked load
     for table in ("people", "teams", "batting"):  # the per-table fits of the multi-table group
-        assert (storage / "synthesizer" / "lahman_2019" / f"{table}.synth").is_file(), table
+        assert (storage / "synthesizer" / "lahman_2019" / f"model_{table}.synth").is_file(), table
     copula = load_synthesizer(str(storage / "synthesizer" / "pitching_copula.synth"))
     assert list(copula.sample(5).columns) == EXPECTED_COLUMNS["pitching"]

@@ -126,7 +126,7 @@ def test_materializing_a_real_table_from_a_bad_file_names_it(tmp_path, name, con
     built = build_synthetic_assets([spec])
     store = str(tmp_path / "store")
     result = materialize(
-        built.assets, selection=[AssetKey(["real", "people"])], raise_on_error=False,
+        built.assets, selection=[AssetKey(["real", "real_people"])], raise_on_error=False,
         instance=DagsterInstance.ephemeral(),
         resources={"synthetic_parquet_io_manager": SyntheticParquetIOManager(base_dir=store),
                    "synthesizer_io_manager": SynthesizerIOManager(base_dir=store)},

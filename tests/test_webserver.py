@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
 # The cheapest chain of the demo (a Gaussian copula on 930 rows, ~15 s with its checks).
-CHAIN = ("real/pitching", "synthesizer/pitching_copula", "synthetic/pitching")
+CHAIN = ("real/real_pitching", "synthesizer/pitching_copula", "synthetic/synthetic_pitching")
 READY_SECONDS = 90
 STOP_SECONDS = 20
 TABLES = ("gapminder", "people", "teams", "batting", "pitching")
@@ -140,24 +140,24 @@ def nodes(ui) -> dict:
 
 def test_ui_serves_the_demo_assets(nodes):
     expected = {
-        *(f"real/{t}" for t in TABLES), *(f"synthetic/{t}" for t in TABLES), *(f"source/{t}" for t in TABLES),
+        *(f"real/real_{t}" for t in TABLES), *(f"synthetic/synthetic_{t}" for t in TABLES), *(f"source/source_{t}" for t in TABLES),
         "synthesizer/gapminder_par", "synthesizer/pitching_copula", "synthesizer/lahman_2019",
-        "synthesizer/lahman_2019/people", "synthesizer/lahman_2019/teams", "synthesizer/lahman_2019/batting",
+        "synthesizer/lahman_2019/model_people", "synthesizer/lahman_2019/model_teams", "synthesizer/lahman_2019/model_batting",
     }
     assert expected <= set(nodes), sorted(expected - set(nodes))
-    assert nodes["synthetic/gapminder"]["groupName"] == "gapminder"
-    assert nodes["synthetic/batting"]["groupName"] == "lahman"
+    assert nodes["synthetic/synthetic_gapminder"]["groupName"] == "gapminder"
+    assert nodes["synthetic/synthetic_batting"]["groupName"] == "lahman"
     # source/* are the observable fingerprints of the files; the rest materialize.
-    assert all(nodes[f"source/{t}"]["isObservable"] and not nodes[f"source/{t}"]["isMaterializable"] for t in TABLES)
-    assert all(nodes[f"synthetic/{t}"]["isMaterializable"] for t in TABLES)
+    assert all(nodes[f"source/source_{t}"]["isObservable"] and not nodes[f"source/source_{t}"]["isMaterializable"] for t in TABLES)
+    assert all(nodes[f"synthetic/synthetic_{t}"]["isMaterializable"] for t in TABLES)
 
 
 def test_ui_shows_kinds(nodes):
     assert "pytorch" in nodes["synthesizer/gapminder_par"]["kinds"]
     assert "pytorch" not in nodes["synthesizer/pitching_copula"]["kinds"]  # a copula needs no torch
     for table in TABLES:
-        assert {"parquet", "pandas"} <= set(nodes[f"synthetic/{table}"]["kinds"]), table
-        assert {"parquet", "pandas"} <= set(nodes[f"real/{table}"]["kinds"]), table
+        assert {"parquet", "pandas"} <= set(nodes[f"synthetic/synthetic_{table}"]["kinds"]), table
+        assert {"parquet", "pandas"} <= set(nodes[f"real/real_{table}"]["kinds"]), table
 
 
 def _checks(node) -> dict:
@@ -168,20 +168,20 @@ def _checks(node) -> dict:
 
 def test_ui_shows_blocking_checks_and_their_latest_results(nodes):
     for table in TABLES:
-        checks = _checks(nodes[f"synthetic/{table}"])
+        checks = _checks(nodes[f"synthetic/synthetic_{table}"])
         assert PRIVACY_CHECKS - {"no_pii_leak"} <= set(checks), (table, sorted(checks))
         # no_pii_leak only where the table has PII (people's names and birth cities)
         assert ("no_pii_leak" in checks) == (table == "people"), (table, sorted(checks))
         assert all(c["blocking"] for c in checks.values()), table
-    assert {"sequence_lengths", "context_constant", "index_ordered"} <= set(_checks(nodes["synthetic/gapminder"]))
-    assert {"fk_playerID", "fk_teamID", "cardinality_playerID", "cardinality_teamID"} <= set(_checks(nodes["synthetic/batting"]))
-    assert not _checks(nodes["real/pitching"])
+    assert {"sequence_lengths", "context_constant", "index_ordered"} <= set(_checks(nodes["synthetic/synthetic_gapminder"]))
+    assert {"fk_playerID", "fk_teamID", "cardinality_playerID", "cardinality_teamID"} <= set(_checks(nodes["synthetic/synthetic_batting"]))
+    assert not _checks(nodes["real/real_pitching"])
     # The fixture's run evaluated pitching's checks; gapminder was never materialized.
-    for name, check in _checks(nodes["synthetic/pitching"]).items():
+    for name, check in _checks(nodes["synthetic/synthetic_pitching"]).items():
         execution = check["executionForLatestMaterialization"]
         assert execution is not None, name
         assert execution["status"] == "SUCCEEDED" and execution["evaluation"]["success"] is True, (name, execution)
-    assert all(c["executionForLatestMaterialization"] is None for c in _checks(nodes["synthetic/gapminder"]).values())
+    assert all(c["executionForLatestMaterialization"] is None for c in _checks(nodes["synthetic/synthetic_gapminder"]).values())
 
 
 def _condition(node) -> str:
@@ -191,11 +191,11 @@ def _condition(node) -> str:
 
 def test_ui_shows_automation_conditions(ui, nodes):
     for table in TABLES:
-        text = _condition(nodes[f"synthetic/{table}"])
+        text = _condition(nodes[f"synthetic/synthetic_{table}"])
         assert "eager on synthesizer updates" in text and "refit when the code version changes" in text, (table, text)
-        assert nodes[f"synthetic/{table}"]["automationCondition"]["label"], table
-        assert nodes[f"real/{table}"]["automationCondition"] is None, table  # file sources: the sensor refits
-    for key in ("synthesizer/gapminder_par", "synthesizer/pitching_copula", "synthesizer/lahman_2019/people"):
+        assert nodes[f"synthetic/synthetic_{table}"]["automationCondition"]["label"], table
+        assert nodes[f"real/real_{table}"]["automationCondition"] is None, table  # file sources: the sensor refits
+    for key in ("synthesizer/gapminder_par", "synthesizer/pitching_copula", "synthesizer/lahman_2019/model_people"):
         assert "refit when the code version changes" in _condition(nodes[key]), key
     assert "eager on table_model updates" in _condition(nodes["synthesizer/lahman_2019"])
 
@@ -237,8 +237,8 @@ def _latest(url: str, key: str) -> list[dict]:
 
 def test_ui_shows_the_latest_materialization_metadata(ui):
     url, home = ui["url"], ui["home"]
-    frame = pd.read_parquet(home / "storage" / "synthetic" / "pitching.parquet")
-    (latest,) = _latest(url, "synthetic/pitching")
+    frame = pd.read_parquet(home / "storage" / "synthetic" / "synthetic_pitching.parquet")
+    (latest,) = _latest(url, "synthetic/synthetic_pitching")
     entries = {e["label"]: e for e in latest["metadataEntries"]}
 
     assert entries["dagster/row_count"]["intValue"] == len(frame) > 0
@@ -252,7 +252,7 @@ def test_ui_shows_the_latest_materialization_metadata(ui):
     assert "|" in entries["synth_assets/preview"]["mdStr"]  # a markdown table of synthetic rows
     assert "data:image/png;base64," in entries["synth_assets/distributions"]["mdStr"]
     lineage = {c["columnName"]: c["columnDeps"] for c in entries["dagster/column_lineage"]["lineage"]}
-    assert lineage["ERA"] == [{"assetKey": {"path": ["real", "pitching"]}, "columnName": "ERA"}]
+    assert lineage["ERA"] == [{"assetKey": {"path": ["real", "real_pitching"]}, "columnName": "ERA"}]
 
     (fit,) = _latest(url, "synthesizer/pitching_copula")
     assert fit["runId"] == latest["runId"]
@@ -260,4 +260,4 @@ def test_ui_shows_the_latest_materialization_metadata(ui):
     assert fitted["synth_assets/fit_seconds"]["floatValue"] > 0
     assert fitted["synth_assets/device"]["text"] == "cpu"
     # Only what the instance holds: the rest of the demo was never materialized here.
-    assert _latest(url, "synthetic/gapminder") == []
+    assert _latest(url, "synthetic/synthetic_gapminder") == []

@@ -167,10 +167,8 @@ class _Builder:
         if reads_real:
             ins.update({f"real_{t}": AssetIn(key=self.key(spec, "real", t)) for t in spec.table_names})
 
-        # A single table's op is named after its key (run config `ops: {synthetic__<table>: ...}`).
-        name = f"sample_{spec.name}" if spec.is_multi_table else specs[0].key.to_python_identifier()
-
-        @multi_asset(specs=specs, check_specs=checks or None, ins=ins, can_subset=False, name=name)
+        # Run config addresses this step as `ops: {sample_<spec name>: {config: ...}}`.
+        @multi_asset(specs=specs, check_specs=checks or None, ins=ins, can_subset=False, name=f"sample_{spec.name}")
         def _sample(context: AssetExecutionContext, config: SampleConfig, synthesizer, **inputs):
             tables, seconds, seed = steps.sample_tables(context, spec, config, synthesizer)
             real = {t: inputs[f"real_{t}"] for t in spec.table_names} if reads_real else None

@@ -41,11 +41,18 @@ _KINDS = {
 }
 
 
+# Default keys: the first part is the role (a folder in the asset catalog), the last names the
+# role and the table, because the lineage graph labels a node by its key's last part: a group
+# shows `source_people`, `real_people`, `model_people`, `synthetic_people`, never four `people`.
+def source_asset_key(table: str) -> AssetKey:
+    return AssetKey(["source", f"source_{table}"])
+
+
 def real_asset_key(spec: SynthesizerSpec, table: str) -> AssetKey:
     source = spec.sources[table]
     if isinstance(source, AssetSource):
         return source.asset_key
-    return AssetKey(["real", table])
+    return AssetKey(["real", f"real_{table}"])
 
 
 def synthesizer_asset_key(spec: SynthesizerSpec) -> AssetKey:
@@ -53,11 +60,11 @@ def synthesizer_asset_key(spec: SynthesizerSpec) -> AssetKey:
 
 
 def table_model_asset_key(spec: SynthesizerSpec, table: str) -> AssetKey:
-    return AssetKey(["synthesizer", spec.name, table])
+    return AssetKey(["synthesizer", spec.name, f"model_{table}"])
 
 
 def synthetic_asset_key(table: str) -> AssetKey:
-    return AssetKey(["synthetic", table])
+    return AssetKey(["synthetic", f"synthetic_{table}"])
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,7 @@ class SyntheticAssetTranslator:
 
     def default_asset_key(self, props: SyntheticAssetProps) -> AssetKey:
         if props.role == "source":
-            return AssetKey(["source", props.table])
+            return source_asset_key(props.table)
         if props.role == "real":
             return real_asset_key(props.spec, props.table)
         if props.role == "table_model":
