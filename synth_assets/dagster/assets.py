@@ -6,13 +6,13 @@ The translator's ``get_asset_spec`` decides every key and attribute (deps, parti
 the factory passes those AssetSpecs whole to ``multi_asset(specs=...)`` (as dagster-sling does)
 and only adds the IO manager and the step body (``synth_assets.dagster.steps``). Per spec:
 
-* ``real/<table>`` loader assets for FileSources (AssetSources are the user's own assets);
+* ``real/real_<table>`` loader assets for FileSources (AssetSources are the user's own assets);
 * GaussianCopula / PAR: one ``synthesizer/<name>`` fit asset;
-  IndependentSynthesizer: one ``synthesizer/<name>/<table>`` fit asset per table (separate ops, so
+  IndependentSynthesizer: one ``synthesizer/<name>/model_<table>`` fit asset per table (separate ops, so
   multiprocess / k8s executors run them in parallel; each validates the group's keys before it
   fits, so no model is written for a group that cannot assemble) and a cheap ``synthesizer/<name>``
   assemble asset that learns cardinality and returns one IndependentSynthesizer;
-* ``synthetic/<table>`` assets (one step for a group, so foreign keys match) that sample the stored
+* ``synthetic/synthetic_<table>`` assets (one step for a group, so foreign keys match) that sample the stored
   synthesizer and evaluate the table's checks on the sample before anything is written.
 
 (No `from __future__ import annotations` here: Dagster reads the `context` / `config`

@@ -203,9 +203,9 @@ class ChecksSpec(_Model):
 class SynthesizerSpec(_Model):
     """One synthesizer over one table (GaussianCopula, PAR) or a group of tables (Independent).
 
-    Asset keys (default translator): ``real/<table>`` for file sources, ``synthesizer/<name>``,
-    ``synthesizer/<name>/<table>`` for each table model of an Independent group, and
-    ``synthetic/<table>``.
+    Asset keys (default translator): ``real/real_<table>`` for file sources, ``synthesizer/<name>``,
+    ``synthesizer/<name>/model_<table>`` for each table model of an Independent group, and
+    ``synthetic/synthetic_<table>`` (the last part names role and table: distinct lineage labels).
     """
 
     name: str
