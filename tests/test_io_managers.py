@@ -225,7 +225,7 @@ def test_tampered_model_fails_the_downstream_run(fitted_copula):
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF  # flip one payload byte
     path.write_bytes(bytes(data))
-    result = _run(built.assets, store, selection=["synthetic/gap"])
+    result = _run(built.assets, store, selection=["synthetic/synthetic_gap"])
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = str(failure.event_specific_data.error)
