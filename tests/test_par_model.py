@@ -321,3 +321,90 @@ def test_progress_callback_must_be_callable_and_is_checked_before_fitting():
     steps_df, lengths, specs, ctx = _trend_data(n=8)
     with pytest.raises(TypeError, match='progress_callback'):
         fit_par(steps_df, lengths, specs, ctx, epochs=1, progress_callback='log', **FAST)
+
+
+# -- training at scale: windows, length buckets, automatic length, compact storage --------------
+
+def test_windows_with_carried_state_give_the_full_forward_pass():
+    steps_df, lengths, specs, ctx = _trend_data(n=6, steps=10)
+    lengths = np.array([10, 7, 3, 10, 1, 5])
+    keep = np.concatenate([np.arange(i * 10, i * 10 + n) for i, n in enumerate(lengths)])
+    model = fit_par(steps_df.iloc[keep], lengths, specs, ctx, epochs=2, seed=0, **FAST)
+    net = model._net
+    tokens, levels = model.encoder.encode(steps_df.iloc[keep], lengths)
+    cont = [c['column'] for c in model.layout['continuous']]
+    tok = torch.from_numpy(par_model._pad(tokens, lengths, 10))
+    lev = torch.from_numpy(par_model._pad(levels[:, cont].astype(np.int64), lengths, 10))
+    lens, c = torch.from_numpy(lengths), torch.from_numpy(ctx.astype(np.float32))
+    with torch.no_grad():
+        full = net(tok, lev, lens, c)
+        state, parts = None, []
+        for start in (0, 4, 8):
+            logits, state = net.forward_window(tok[:, start:start + 4], lev[:, start:start + 4],
+                                               lens, c, start, state)
+            parts.append(logits)
+    valid = (torch.arange(10)[None, :] < lens[:, None])
+    assert torch.allclose(torch.cat(parts, 1)[valid], full[valid], atol=1e-5)
+
+
+def test_length_buckets_pad_little_and_windows_bound_batch_rows():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 500, 400)
+    data = par_model._Batches(np.zeros((lengths.sum(), 2), np.int64), np.zeros((lengths.sum(), 0), np.int64),
+                              lengths, np.zeros((400, 0), np.float32), torch.device('cpu'), window=64)
+    batches = data.plan(np.arange(400), rng, rows=2048)
+    assert sorted(np.concatenate(batches)) == list(range(400))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert padded < 1.1 * lengths.sum()  # random batches would pad to ~1.9x
+    assert all(len(b) * min(lengths[b].max(), 64) <= 2048 or len(b) == 1 for b in batches)
+    seq = batches[0]
+    windows = list(data.windows(seq))
+    assert [w[0] for w in windows] == list(range(0, int(lengths[seq].max()), 64))
+    assert sum(w[5] for w in windows) == lengths[seq].sum()
+
+
+def test_tokens_are_stored_compactly():
+    data = par_model._Batches(np.arange(12).reshape(6, 2), np.full((6, 1), 40_000), np.array([6]),
+                              np.zeros((1, 0), np.float32), torch.device('cpu'), window=64)
+    assert data.tokens.dtype == np.int16 and data.levels.dtype == np.int32
+
+
+def test_automatic_length_plans_a_validation_split_and_early_stopping():
+    lengths = np.full(1500, 300)
+    data = par_model._Batches(np.zeros((lengths.sum(), 1), np.int64), np.zeros((lengths.sum(), 0), np.int64),
+                              lengths, np.zeros((1500, 0), np.float32), torch.device('cpu'), window=64)
+    plan = dict(epochs=None, validation_split=0.0, early_stopping_patience=None, seed=0,
+                batch_size=None, learning_rate=0.01)
+    val_idx, train_idx = par_model._plan_fit(plan, data, np.random.default_rng(0), torch.device('cpu'))
+    assert len(val_idx) == 150 and len(train_idx) == 1350 and not set(val_idx) & set(train_idx)
+    # 405,000 rows in ~2,048-row batches: 31 sequences x 5 windows of 64 steps, 44 batches
+    assert plan['updates_per_epoch'] == 44 * 5
+    assert plan['epochs'] == min(128, -(-par_model._UPDATE_BUDGET // plan['updates_per_epoch'])) < 128
+    assert plan['early_stopping_patience'] == -(-plan['epochs'] // 10)
+    explicit = dict(plan, epochs=7, validation_split=0.0, early_stopping_patience=None)
+    val_idx, _ = par_model._plan_fit(explicit, data, np.random.default_rng(0), torch.device('cpu'))
+    assert explicit['epochs'] == 7 and len(val_idx) == 0 and explicit['early_stopping_patience'] is None
+    small = par_model._Batches(np.zeros((300, 1), np.int64), np.zeros((300, 0), np.int64), np.full(100, 3),
+                               np.zeros((100, 0), np.float32), torch.device('cpu'), window=64)
+    plan_small = dict(epochs=None, validation_split=0.0, early_stopping_patience=None, seed=0,
+                      batch_size=None, learning_rate=0.01)
+    val_idx, _ = par_model._plan_fit(plan_small, small, np.random.default_rng(0), torch.device('cpu'))
+    assert len(val_idx) == 0 and plan_small['epochs'] == 128  # small panels: the full schedule
+
+
+def test_explicit_epochs_are_honoured_exactly():
+    steps_df, lengths, specs, ctx = _trend_data(n=30, steps=4)
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=3, seed=0, validation_split=0.2, **FAST)
+    assert [row['epoch'] for row in model.loss_history] == [1, 2, 3]
+
+
+def test_cuda_device_selection_on_a_cpu_machine(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert par_model.resolve_device('cuda') == torch.device('cuda')
+    assert par_model.resolve_device('cuda:1') == torch.device('cuda', 1)
+    cuda = torch.device('cuda')
+    assert par_model._auto_threads(10 ** 9, cuda) is None  # torch's threads left alone on GPU
+    assert par_model._auto_rows(2 ** 24, cuda) == 16_384
+    assert par_model._auto_rows(2 ** 24, torch.device('cpu')) == 2_048
+    with pytest.raises(ValueError, match='cpu'):
+        par_model.resolve_device('mps')

@@ -70,7 +70,7 @@ class PARSynthesizer(BaseSynthesizer):
         locales=("en_US",),
         context_columns=None,
         segment_size=None,
-        epochs=128,
+        epochs=None,
         sample_size=1,
         cuda=_UNSET,
         enable_gpu=_UNSET,
@@ -102,7 +102,9 @@ class PARSynthesizer(BaseSynthesizer):
         if segment_size is not None:
             segment_size = check_positive_int("segment_size", segment_size)
         self.segment_size = segment_size
-        self.epochs = check_positive_int("epochs", epochs)
+        # None (default, unlike SDV's 128): the engine picks the length and stops early on a
+        # validation split; an explicit number is honoured exactly.
+        self.epochs = None if epochs is None else check_positive_int("epochs", epochs)
         self.sample_size = check_positive_int("sample_size", sample_size)
         self.enable_gpu = _gpu_flag(cuda, enable_gpu)
         self.verbose = check_bool("verbose", verbose)

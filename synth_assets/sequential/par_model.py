@@ -37,7 +37,7 @@ __all__ = ['FittedPAR', 'fit_par', 'resolve_device', 'DEFAULTS']
 
 # Defaults measured on gapminder and Ecdat Males on a 2-core CPU (see fit_par's docstring).
 DEFAULTS = dict(
-    epochs=128,
+    epochs=None,  # automatic: an update budget, a validation split and early stopping
     batch_size=None,  # auto: about 2,048 rows per batch on CPU, 16,384 on GPU
     learning_rate=1e-2,
     hidden_size=64,
@@ -194,19 +194,33 @@ class _PARNet(nn.Module):
 
     def forward(self, tokens, levels, lengths, ctx):
         """Teacher-forced logits (B, T, J, V) for padded batches."""
+        return self.forward_window(tokens, levels, lengths, ctx)[0]
+
+    def forward_window(self, tokens, levels, lengths, ctx, start=0, state=None):
+        """Logits of steps start..start+T-1, and the state that continues the sequences.
+
+        ``state`` is (GRU hidden state, features of row start-1) from the previous window (None
+        at start 0); training on windows with the state detached is truncated backpropagation
+        through time: the forward pass is exact, gradients stop at the window's start.
+        """
         bsz, steps, _ = tokens.shape
-        t = torch.arange(steps, device=tokens.device)
+        t = torch.arange(start, start + steps, device=tokens.device)
         first = (t == 0).unsqueeze(0).expand(bsz, steps)
         row, emb = self.row_features(tokens, levels, first)
-        prev = torch.cat([row.new_zeros(bsz, 1, row.shape[-1]), row[:, :-1]], dim=1)
+        if state is None:
+            h0, before = self.initial_state(ctx), row.new_zeros(bsz, 1, row.shape[-1])
+        else:
+            h0, before = state
+        prev = torch.cat([before, row[:, :-1]], dim=1)
         ctx_steps = ctx.unsqueeze(1).expand(-1, steps, -1)
         x = torch.cat([prev, self.position(t, lengths), ctx_steps], dim=-1)
-        h, _ = self.gru(x, self.initial_state(ctx))
+        h, h_n = self.gru(x, h0)
         z = self.head_in(torch.cat([h, x[..., self.skip_from:]], dim=-1))
         z = z + emb @ (self.head_tri * self.tri_mask)
         z = F.relu(z.view(bsz, steps, self.n_slots, self.head_size))
         logits = torch.einsum('btjm,jmv->btjv', z, self.head_out_w) + self.head_out_b
-        return logits + self.step_masks(steps)
+        mask = self.vocab_mask[1:] if start > 0 else self.step_masks(steps)
+        return logits + mask, (h_n.detach(), row[:, -1:].detach())
 
     def position(self, t, lengths):
         """(B, T, 4): step, steps left, length (scaled by the training max length), first flag."""
@@ -251,12 +265,13 @@ class _Adam:
         torch._foreach_addcdiv_(self.params, self.m, denom, value=-lr / (1 - b1 ** self.t))
 
 
-def _masked_nll(logits, tokens, lengths):
-    """Per-row NLL summed over slots, and the validity mask (B, T)."""
+def _masked_nll(logits, tokens, lengths, start=0):
+    """Per-row NLL summed over slots, and the validity mask (B, T) of steps start..start+T-1."""
     bsz, steps, n_slots, v = logits.shape
     nll = F.cross_entropy(logits.reshape(-1, v), tokens.reshape(-1), reduction='none')
     nll = nll.view(bsz, steps, n_slots).sum(-1)
-    valid = torch.arange(steps, device=logits.device).unsqueeze(0) < lengths.unsqueeze(1)
+    t = torch.arange(start, start + steps, device=logits.device)
+    valid = t.unsqueeze(0) < lengths.unsqueeze(1)
     return nll * valid, valid
 
 
@@ -318,19 +333,129 @@ def _check_context(context, n_seq: int, name: str = 'context') -> np.ndarray:
     return ctx.astype(np.float32)
 
 
-def _auto_batch_size(n_seq: int, n_rows: int, device) -> int:
-    """Sequences per batch: about 2,048 rows a batch on CPU (16,384 on GPU), where per-update
-    overhead is paid off; small data gets a few batches per epoch so it sees enough updates."""
-    target = 16_384 if device.type == 'cuda' else 2_048
+_ROWS_PER_BATCH = {'cpu': 2_048, 'cuda': 16_384}
+_UPDATE_BUDGET = 6_000  # optimizer updates an automatic-length fit (epochs=None) plans for
+_MAX_EPOCHS = 128
+_AUTO_VALIDATION = 0.1  # share of sequences held out when epochs=None and no split is given
+# Below this many sequences epochs=None holds nothing out: on gapminder (142) and Males (545) a
+# 10% split stopped at epoch 32-36 (the validation NLL turns first) and lost 0.06 of quality.
+_MIN_AUTO_VALIDATION = 1_000
+_MAX_VALIDATION = 5_000  # sequences: more only slows every epoch's validation pass
+
+
+def _auto_rows(n_rows: int, device) -> int:
+    """Rows per batch: about 2,048 on CPU (16,384 on GPU), where per-update overhead is paid
+    off; small data gets a few batches per epoch so it sees enough updates."""
+    target = _ROWS_PER_BATCH['cuda' if device.type == 'cuda' else 'cpu']
     n_batches = max(math.ceil(n_rows / target), min(8, round(target / max(n_rows, 1))), 1)
-    return max(1, math.ceil(n_seq / n_batches))
+    return max(1, math.ceil(n_rows / n_batches))
 
 
-def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128,
+def _smallest_int(values: np.ndarray) -> np.ndarray:
+    """Tokens and levels as int16 where they fit (a quarter of int64's memory at scale)."""
+    if values.size and (values.min() < 0 or values.max() > np.iinfo(np.int16).max):
+        return values.astype(np.int32)
+    return values.astype(np.int16)
+
+
+class _Batches:
+    """Training rows kept flat (no padding); batches are sequences of similar length, padded
+    only to the longest of their window (length bucketing: padding costs almost nothing)."""
+
+    def __init__(self, tokens, levels, lengths, ctx, dev, window):
+        self.tokens, self.levels = _smallest_int(tokens), _smallest_int(levels)
+        self.lengths = lengths
+        self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.ctx, self.dev, self.window = torch.from_numpy(ctx), dev, int(window)
+
+    def plan(self, idx, rng, width=None, rows=None) -> list:
+        """Batches of sequence indices, sorted by length (random tie-break), in random order:
+        `width` sequences each, or as many as keep (sequences x window steps) <= `rows`."""
+        order = idx[np.lexsort((rng.random(len(idx)), self.lengths[idx]))]
+        cost = np.minimum(self.lengths[order], self.window)
+        batches, i, n = [], 0, len(order)
+        while i < n:
+            if width:
+                j = min(n, i + width)
+            else:
+                j = min(n, i + max(1, rows // int(cost[i])))
+                while j > i + 1 and (j - i) * int(cost[j - 1]) > rows:
+                    j = i + max(1, rows // int(cost[j - 1]))
+            batches.append(order[i:j])
+            i = j
+        return [batches[k] for k in rng.permutation(len(batches))]
+
+    def windows(self, seq):
+        """(start, tokens, levels, lengths, context, real rows) for each window of a batch."""
+        lens = self.lengths[seq]
+        ctx, lens_t = self.ctx[seq].to(self.dev), torch.from_numpy(lens).to(self.dev)
+        for start in range(0, int(lens.max()), self.window):
+            t = start + np.arange(min(self.window, int(lens.max()) - start))
+            valid = t[None, :] < lens[:, None]
+            pos = np.where(valid, self.offsets[seq][:, None] + t[None, :], 0)
+            tok = np.where(valid[..., None], self.tokens[pos], 0).astype(np.int64)
+            lev = np.where(valid[..., None], self.levels[pos], 0).astype(np.int64)
+            yield (start, torch.from_numpy(tok).to(self.dev), torch.from_numpy(lev).to(self.dev),
+                   lens_t, ctx, int(valid.sum()))
+
+
+def _split(n_seq, validation_split, rng, cap=None):
+    order = rng.permutation(n_seq)
+    n_val = int(round(n_seq * float(validation_split)))
+    n_val = n_val if cap is None else min(n_val, cap)
+    if validation_split > 0 and (n_val < 1 or n_val >= n_seq):
+        raise ValueError(
+            f'validation_split={validation_split} leaves no training or validation sequences '
+            f'out of {n_seq}')
+    return order[:n_val], order[n_val:]
+
+
+class _CosineLR:
+    """Cosine decay to a tenth over the planned updates: big early steps, fine settling."""
+
+    def __init__(self, learning_rate, total_updates):
+        self.lr, self.total = learning_rate, max(1, total_updates)
+
+    def __call__(self, k):
+        return self.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * min(k, self.total) / self.total)))
+
+
+def _updates(batches, lengths, window) -> int:
+    return int(sum(math.ceil(int(lengths[b].max()) / window) for b in batches))
+
+
+def _check_fit_args(epochs, batch_size, learning_rate, validation_split, early_stopping_patience,
+                    head_skip, sizes, sequence_window):
+    if epochs is not None and (not isinstance(epochs, (int, np.integer))
+                               or isinstance(epochs, bool) or epochs < 1):
+        raise ValueError(f'epochs must be a positive integer or None, got {epochs!r}')
+    for name, value in (*sizes, ('sequence_window', sequence_window)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f'{name} must be a positive integer, got {value!r}')
+    if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
+                                   or isinstance(batch_size, bool) or batch_size < 1):
+        raise ValueError(f'batch_size must be a positive integer or None, got {batch_size!r}')
+    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float))
+            or not math.isfinite(learning_rate) or learning_rate <= 0):
+        raise ValueError(f'learning_rate must be a positive finite number, got {learning_rate!r}')
+    if not (0.0 <= float(validation_split) < 1.0):
+        raise ValueError(f'validation_split must be in [0, 1), got {validation_split!r}')
+    if early_stopping_patience is not None:
+        if (not isinstance(early_stopping_patience, (int, np.integer))
+                or early_stopping_patience < 1):
+            raise ValueError('early_stopping_patience must be a positive integer or None, got '
+                             f'{early_stopping_patience!r}')
+        if validation_split <= 0:
+            raise ValueError('early_stopping_patience needs validation_split > 0')
+    if head_skip not in ('levels', 'full', 'none'):
+        raise ValueError(f"head_skip must be 'levels', 'full' or 'none', got {head_skip!r}")
+
+
+def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=None,
             batch_size=None, learning_rate=1e-2, hidden_size=64, embedding_dim=8, head_size=16,
             weight_decay=0.0, validation_split=0.0, early_stopping_patience=None, seed=None,
             device='cpu', verbose=False, encoder_params=None, head_skip='levels',
-            num_threads=None, progress_callback=None) -> 'FittedPAR':
+            num_threads=None, progress_callback=None, sequence_window=64) -> 'FittedPAR':
     """Fit the PAR network.
 
     Args:
@@ -338,10 +463,15 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
         seq_lengths: int array, the length of every sequence in row order (all >= 1).
         specs: column specs (``encoding.ColumnSpec``, OutputColumn-like objects, dicts, tuples).
         context: float array (n_sequences, n_features) or None.
-        epochs: passes over the sequences.
+        epochs: passes over the sequences, honoured exactly. None (default): as many as a
+            budget of about 6,000 updates allows (at most 128); with 1,000 sequences or more
+            (or a ``validation_split``) also a validation split (10% of the sequences, at most
+            5,000, unless given), early stopping (patience a tenth of the epochs, at least 2,
+            unless given) and the best epoch's weights restored.
         batch_size: sequences per mini-batch; None aims at about 2,048 rows per batch on CPU
-            (16,384 on GPU), with a few batches per epoch on small data.
-        learning_rate: Adam learning rate (cosine-decayed to a tenth over the epochs).
+            (16,384 on GPU), with a few batches per epoch on small data. Batches hold
+            sequences of similar length (little padding).
+        learning_rate: Adam learning rate (cosine-decayed to a tenth over the planned updates).
         hidden_size, embedding_dim, head_size: network sizes.
         weight_decay: Adam weight decay.
         validation_split: fraction of sequences held out to compute ``val_loss`` each epoch.
@@ -360,6 +490,10 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
             message={'stage': 'fit', 'epoch', 'loss', 'val_loss', 'eta_seconds'})`` (see
             ``synth_assets.progress``); ``val_loss`` only with a validation split. The ETA
             assumes every remaining epoch runs (early stopping may end sooner).
+        sequence_window: longer sequences train in windows of this many steps, the GRU state
+            carried from window to window (truncated backpropagation, as mostlyai's
+            ``max_sequence_window`` bounds the steps one update sees): wide batches instead
+            of a few long ones.
 
     Returns:
         FittedPAR with ``loss_history`` (list of dicts epoch, loss, val_loss; losses are mean
@@ -371,147 +505,121 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=128
     lengths = np.asarray(seq_lengths, dtype=np.int64).ravel()
     if lengths.size == 0:
         raise ValueError('seq_lengths is empty: need at least one sequence')
-    for name, value in (('epochs', epochs), ('hidden_size', hidden_size),
-                        ('embedding_dim', embedding_dim), ('head_size', head_size)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f'{name} must be a positive integer, got {value!r}')
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
-                                   or isinstance(batch_size, bool) or batch_size < 1):
-        raise ValueError(f'batch_size must be a positive integer or None, got {batch_size!r}')
-    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-        raise ValueError(f'learning_rate must be a positive number, got {learning_rate!r}')
-    if not (0.0 <= float(validation_split) < 1.0):
-        raise ValueError(f'validation_split must be in [0, 1), got {validation_split!r}')
-    if early_stopping_patience is not None:
-        if (not isinstance(early_stopping_patience, (int, np.integer))
-                or early_stopping_patience < 1):
-            raise ValueError('early_stopping_patience must be a positive integer or None, got '
-                             f'{early_stopping_patience!r}')
-        if validation_split <= 0:
-            raise ValueError('early_stopping_patience needs validation_split > 0')
-    if head_skip not in ('levels', 'full', 'none'):
-        raise ValueError(f"head_skip must be 'levels', 'full' or 'none', got {head_skip!r}")
+    _check_fit_args(epochs, batch_size, learning_rate, validation_split, early_stopping_patience,
+                    head_skip, (('hidden_size', hidden_size), ('embedding_dim', embedding_dim),
+                                ('head_size', head_size)), sequence_window)
     dev = resolve_device(device)
     ctx = _check_context(context, len(lengths))
     report = _progress(progress_callback, verbose)
-
     encoder = StepEncoder(specs, **(encoder_params or {})).fit(steps, lengths)
-    tokens, levels = encoder.encode(steps, lengths)
     layout = _layout(encoder, int(lengths.max()))
-    cont_cols = [c['column'] for c in layout['continuous']]
-    max_len = int(lengths.max())
-    tok_pad = torch.from_numpy(_pad(tokens.astype(np.int64), lengths, max_len))
-    lev_pad = torch.from_numpy(_pad(levels[:, cont_cols].astype(np.int64), lengths, max_len))
-    len_t = torch.from_numpy(lengths)
-    ctx_t = torch.from_numpy(ctx)
-
+    tokens, levels = encoder.encode(steps, lengths)
+    data = _Batches(tokens, levels[:, [c['column'] for c in layout['continuous']]], lengths,
+                    ctx, dev, sequence_window)
+    del tokens, levels
     if seed is None:
         seed = int(np.random.default_rng().integers(2 ** 31 - 1))
     rng = np.random.default_rng(seed)
-    n_seq = len(lengths)
-    order = rng.permutation(n_seq)
-    n_val = int(round(n_seq * float(validation_split)))
-    if validation_split > 0 and (n_val < 1 or n_val >= n_seq):
-        raise ValueError(
-            f'validation_split={validation_split} leaves no training or validation sequences '
-            f'out of {n_seq}')
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    bs = (int(batch_size) if batch_size is not None
-          else _auto_batch_size(len(train_idx), int(lengths[train_idx].sum()), dev))
-
+    plan = dict(epochs=epochs, validation_split=validation_split,
+                early_stopping_patience=early_stopping_patience, seed=seed,
+                batch_size=batch_size, learning_rate=learning_rate)
+    val_idx, train_idx = _plan_fit(plan, data, rng, dev)
     start_time = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = _PARNet(layout, ctx.shape[1], hidden_size, embedding_dim, head_size,
                       head_skip).to(dev)
     optim = _Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    n_batches = math.ceil(len(train_idx) / bs)
-    total_updates = max(1, epochs * n_batches)
-
-    def lr_at(k):
-        # Cosine decay to a tenth: big early steps, fine settling at the end.
-        return learning_rate * (0.1 + 0.45 * (1 + math.cos(math.pi * min(k, total_updates)
-                                                          / total_updates)))
-
-    def batch(idx):
-        # Host-side slicing, then one transfer per tensor per batch.
-        idx_t = torch.from_numpy(np.sort(idx))
-        lens = len_t[idx_t]
-        steps_b = int(lens.max())
-        return (tok_pad[idx_t, :steps_b].to(dev), lev_pad[idx_t, :steps_b].to(dev),
-                lens.to(dev), ctx_t[idx_t].to(dev), int(lens.sum()))
-
-    def evaluate(idx):
-        net.eval()
-        total, rows = 0.0, 0
-        with torch.no_grad():
-            for start in range(0, len(idx), 1024):
-                tok, lev, lens, c, n_rows = batch(idx[start:start + 1024])
-                nll, _ = _masked_nll(net(tok, lev, lens, c), tok, lens)
-                total += float(nll.sum())
-                rows += n_rows
-        net.train()
-        return total / max(rows, 1)
-
     if num_threads is None:
-        num_threads = _auto_threads(bs * max_len * len(layout['slot_vocab']), dev)
+        num_threads = _auto_threads(plan['rows'] * len(layout['slot_vocab']), dev)
     try:
         with _threads(num_threads):
-            net, history, best = _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx,
-                                        bs, epochs, early_stopping_patience, rng, report, dev)
+            net, history, best = _train(net, optim, data, train_idx, val_idx, plan, rng, report)
     finally:
         report.close()
-    fit_seconds = time.perf_counter() - start_time
-    params = dict(epochs=epochs, batch_size=bs, learning_rate=learning_rate,
-                  hidden_size=hidden_size, embedding_dim=embedding_dim, head_size=head_size,
-                  weight_decay=weight_decay, head_skip=head_skip,
-                  validation_split=validation_split,
-                  early_stopping_patience=early_stopping_patience, seed=seed)
+    params = dict(plan, hidden_size=hidden_size, embedding_dim=embedding_dim,
+                  head_size=head_size, weight_decay=weight_decay, head_skip=head_skip,
+                  sequence_window=int(sequence_window))
     return FittedPAR(encoder, layout, net, ctx.shape[1], params, history,
-                     best_epoch=best[2] if n_val else len(history), fit_seconds=fit_seconds,
+                     best_epoch=best[2] if len(val_idx) else len(history),
+                     fit_seconds=time.perf_counter() - start_time,
                      validation_index=np.sort(val_idx))
 
 
-def _train(net, optim, lr_at, batch, evaluate, train_idx, val_idx, bs, epochs,
-           early_stopping_patience, rng, report, dev):
-    n_val = len(val_idx)
-    history = []
-    best = (math.inf, None, -1)
+def _plan_fit(plan: dict, data: '_Batches', rng, dev):
+    """Fill `plan` (epochs, split, patience, batch shape, updates per epoch); the split."""
+    auto = plan['epochs'] is None
+    n_seq = len(data.lengths)
+    if auto and not plan['validation_split'] and n_seq >= _MIN_AUTO_VALIDATION:
+        plan['validation_split'] = _AUTO_VALIDATION
+    val_idx, train_idx = _split(n_seq, plan['validation_split'], rng,
+                                cap=_MAX_VALIDATION if auto else None)
+    width = int(plan['batch_size']) if plan['batch_size'] is not None else None
+    rows = _auto_rows(int(data.lengths[train_idx].sum()), dev) if width is None else None
+    batches = data.plan(train_idx, np.random.default_rng(plan['seed']), width, rows)
+    per_epoch = _updates(batches, data.lengths, data.window)
+    if auto:
+        plan['epochs'] = int(min(_MAX_EPOCHS, max(2, math.ceil(_UPDATE_BUDGET / per_epoch))))
+        if plan['early_stopping_patience'] is None and len(val_idx):
+            plan['early_stopping_patience'] = max(2, math.ceil(plan['epochs'] / 10))
+    plan.update(auto_epochs=auto, width=width, updates_per_epoch=per_epoch,
+                rows=rows or width * min(int(data.lengths.max()), data.window),
+                batch_size=width or max(len(b) for b in batches))
+    return val_idx, train_idx
+
+
+def _train(net, optim, data, train_idx, val_idx, plan, rng, report):
+    epochs, patience = plan['epochs'], plan['early_stopping_patience']
+    lr_at = _CosineLR(plan['learning_rate'], epochs * plan['updates_per_epoch'])
+    history, best = [], (math.inf, None, -1)
     started = time.perf_counter()
     net.train()
     for epoch in range(1, epochs + 1):
-        perm = train_idx[rng.permutation(len(train_idx))]
-        total, rows = torch.zeros((), device=dev), 0
-        for start in range(0, len(perm), bs):
-            tok, lev, lens, c, n_rows = batch(perm[start:start + bs])
-            nll, _ = _masked_nll(net(tok, lev, lens, c), tok, lens)
-            loss = nll.sum() / n_rows
-            optim.zero_grad()
-            loss.backward()
-            optim.step(lr_at(optim.t))
-            total = total + nll.sum().detach()
-            rows += n_rows
+        total, rows = torch.zeros((), device=data.dev), 0
+        for seq in data.plan(train_idx, rng, plan['width'], plan['rows']):
+            state = None
+            for start, tok, lev, lens, c, n_rows in data.windows(seq):
+                logits, state = net.forward_window(tok, lev, lens, c, start, state)
+                nll, _ = _masked_nll(logits, tok, lens, start)
+                optim.zero_grad()
+                (nll.sum() / n_rows).backward()
+                optim.step(lr_at(optim.t))
+                total, rows = total + nll.sum().detach(), rows + n_rows
         train_loss = float(total) / max(rows, 1)
-        val_loss = evaluate(val_idx) if n_val else float('nan')
+        val_loss = _evaluate(net, data, val_idx, plan['rows']) if len(val_idx) else math.nan
         history.append({'epoch': epoch, 'loss': train_loss, 'val_loss': val_loss})
         message = {'stage': 'fit', 'epoch': epoch, 'loss': train_loss}
-        if n_val:
+        if len(val_idx):
             message['val_loss'] = val_loss
         elapsed = time.perf_counter() - started
         message['eta_seconds'] = elapsed / epoch * (epochs - epoch)
         report(total=epochs, completed=epoch, message=message)
-        if n_val:
+        if len(val_idx):
             if val_loss < best[0]:
                 best = (val_loss, copy.deepcopy(net.state_dict()), epoch)
-            elif (early_stopping_patience is not None
-                  and epoch - best[2] >= early_stopping_patience):
+            elif patience is not None and epoch - best[2] >= patience:
                 report(total=epoch, completed=epoch, message={
                     'stage': 'fit', 'epoch': epoch, 'best_epoch': best[2], 'eta_seconds': 0.0,
                     'stopped_early': True})
                 break
-    if n_val and best[1] is not None:
+    if len(val_idx) and best[1] is not None:
         net.load_state_dict(best[1])
     return net, history, best
+
+
+@torch.no_grad()
+def _evaluate(net, data, idx, rows):
+    """Mean NLL per step of the sequences `idx` (whole sequences, window after window)."""
+    net.eval()
+    total, n = 0.0, 0
+    for seq in data.plan(idx, np.random.default_rng(0), rows=4 * rows):
+        state = None
+        for start, tok, lev, lens, c, n_rows in data.windows(seq):
+            logits, state = net.forward_window(tok, lev, lens, c, start, state)
+            total += float(_masked_nll(logits, tok, lens, start)[0].sum())
+            n += n_rows
+    net.train()
+    return total / max(n, 1)
 
 
 class _progress:
