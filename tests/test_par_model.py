@@ -363,6 +363,15 @@ def test_length_buckets_pad_little_and_windows_bound_batch_rows():
     assert sum(w[5] for w in windows) == lengths[seq].sum()
 
 
+def test_no_nearly_empty_remainder_batch():
+    # 545 sequences of 8 steps in ~1,454-row batches: 181, 181, 183 (not 181, 181, 181, 2).
+    lengths = np.full(545, 8)
+    data = par_model._Batches(np.zeros((lengths.sum(), 1), np.int64), np.zeros((lengths.sum(), 0), np.int64),
+                              lengths, np.zeros((545, 0), np.float32), torch.device('cpu'), window=64)
+    batches = data.plan(np.arange(545), np.random.default_rng(0), rows=1454)
+    assert sorted(len(b) for b in batches) == [181, 181, 183]
+
+
 def test_tokens_are_stored_compactly():
     data = par_model._Batches(np.arange(12).reshape(6, 2), np.full((6, 1), 40_000), np.array([6]),
                               np.zeros((1, 0), np.float32), torch.device('cpu'), window=64)

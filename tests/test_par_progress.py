@@ -51,3 +51,25 @@ def test_bad_progress_callback_is_refused_before_fitting(panel):
     with pytest.raises(TypeError, match="progress_callback"):
         synthesizer.fit(panel, progress_callback=42)
     assert not synthesizer._fitted
+
+
+def test_many_sequences_are_sampled_in_bounded_chunks(panel, monkeypatch):
+    from synth_assets.sequential import par
+
+    synthesizer = _synthesizer(panel, epochs=2)
+    synthesizer.fit(panel)
+    sizes = []
+    engine_sample = synthesizer._model.sample
+
+    def spy(context, lengths, **kwargs):
+        sizes.append(len(lengths))
+        return engine_sample(context, lengths, **kwargs)
+
+    monkeypatch.setattr(synthesizer._model, "sample", spy)
+    monkeypatch.setattr(par, "SAMPLE_CHUNK", 7)
+    synthetic = synthesizer.sample(30)
+    assert sizes == [7, 7, 7, 7, 2]
+    assert synthetic["entity"].nunique() == 30  # keys unique across chunks
+    lengths = synthetic.groupby("entity", sort=False).size()
+    assert (lengths >= 1).all() and len(synthetic) == lengths.sum()
+    assert synthetic.groupby("entity")["t"].apply(lambda t: t.is_monotonic_increasing).all()

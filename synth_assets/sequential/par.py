@@ -42,6 +42,9 @@ LENGTH_COLUMN = "__sequence_length"
 INDEX_START_COLUMN = "__index_start"
 INDEX_GAP_COLUMN = "__index_gap"
 _UNSET = object()
+# Sequences drawn, decoded and reverse-transformed at a time: sampling's working memory stays
+# bounded however many sequences are asked for (only the result grows).
+SAMPLE_CHUNK = 10_000
 
 
 class PARSynthesizer(BaseSynthesizer):
@@ -307,7 +310,7 @@ class PARSynthesizer(BaseSynthesizer):
         sequence_length = self._check_sequence_length(sequence_length)
         self._context_model.set_random_state(self._next_seed())
         context_frame = self._context_model.sample(num_sequences)
-        return self._sample_from_context(context_frame, sequence_length, keys=None)
+        return self._sample_in_chunks(context_frame, sequence_length, keys=None)
 
     def sample_sequences(self, num_sequences: int, sequence_length: int | None = None) -> dict:
         """SDV 2.x's name for `sample`; like SDV 2.0 it returns {table_name: sequences}."""
@@ -337,7 +340,7 @@ class PARSynthesizer(BaseSynthesizer):
         shown = model_frame.copy()
         for column in given.columns:
             shown[column] = given[column].to_numpy()
-        return self._sample_from_context(shown, sequence_length, keys=keys, model_frame=model_frame)
+        return self._sample_in_chunks(shown, sequence_length, keys=keys, model_frame=model_frame)
 
     def _warn_unseen(self, unseen: dict) -> None:
         for column, values in unseen.items():
@@ -348,6 +351,26 @@ class PARSynthesizer(BaseSynthesizer):
                 UserWarning,
                 stacklevel=3,
             )
+
+    def _sample_in_chunks(self, context_frame: pd.DataFrame, sequence_length, keys, model_frame=None) -> pd.DataFrame:
+        total = len(context_frame)
+        if total <= SAMPLE_CHUNK:
+            return self._sample_from_context(context_frame, sequence_length, keys=keys, model_frame=model_frame)
+        if keys is None:  # drawn at once so keys stay unique across chunks
+            keys = self._key_generator.generate(total, seed=self._next_seed())
+        keys = np.asarray(keys, dtype=object)
+
+        def rows(frame, start):
+            return None if frame is None else frame.iloc[start : start + SAMPLE_CHUNK].reset_index(drop=True)
+
+        pieces = [
+            self._sample_from_context(
+                rows(context_frame, start), sequence_length, keys=keys[start : start + SAMPLE_CHUNK],
+                model_frame=rows(model_frame, start),
+            )
+            for start in range(0, total, SAMPLE_CHUNK)
+        ]
+        return pd.concat(pieces, ignore_index=True)
 
     def _check_given_context(self, context_columns) -> pd.DataFrame:
         if not isinstance(context_columns, pd.DataFrame):

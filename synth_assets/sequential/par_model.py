@@ -383,6 +383,9 @@ class _Batches:
                     j = i + max(1, rows // int(cost[j - 1]))
             batches.append(order[i:j])
             i = j
+        if not width and len(batches) > 1 and len(batches[-1]) * cost[-1] < rows // 2:
+            # A nearly empty last batch would be a noisy full-rate update: merge it.
+            batches[-2:] = [np.concatenate(batches[-2:])]
         return [batches[k] for k in rng.permutation(len(batches))]
 
     def windows(self, seq):
