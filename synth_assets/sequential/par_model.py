@@ -32,6 +32,7 @@ from torch.nn import functional as F
 
 from synth_assets.progress import TqdmProgress, check_progress_callback
 from synth_assets.sequential.encoding import StepEncoder, normalize_specs
+from synth_assets.single_table.base import check_finite_float, check_learning_rate
 
 __all__ = ['FittedPAR', 'fit_par', 'resolve_device', 'DEFAULTS']
 
@@ -438,11 +439,8 @@ def _check_fit_args(epochs, batch_size, learning_rate, validation_split, early_s
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
                                    or isinstance(batch_size, bool) or batch_size < 1):
         raise ValueError(f'batch_size must be a positive integer or None, got {batch_size!r}')
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float))
-            or not math.isfinite(learning_rate) or learning_rate <= 0):
-        raise ValueError(f'learning_rate must be a positive finite number, got {learning_rate!r}')
-    if not (0.0 <= float(validation_split) < 1.0):
-        raise ValueError(f'validation_split must be in [0, 1), got {validation_split!r}')
+    check_learning_rate('learning_rate', learning_rate)
+    check_finite_float('validation_split', validation_split, 0.0, 1.0, high_open=True)
     if early_stopping_patience is not None:
         if (not isinstance(early_stopping_patience, (int, np.integer))
                 or early_stopping_patience < 1):
