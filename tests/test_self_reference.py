@@ -162,3 +162,24 @@ def test_multi_table_quality_handles_the_self_reference(chinook, fitted):
     assert 0.3 < report.get_score() <= 1.0
     identical = evaluate_multi_table_quality(data, data, metadata)
     assert identical.get_score() == pytest.approx(1.0)
+
+
+def test_self_reference_in_a_table_that_also_has_a_parent(chinook):
+    """employee gains an ordinary parent (its office, one per real city) besides reports_to."""
+    data, metadata = chinook
+    employee = data["employee"].copy()
+    offices = pd.DataFrame({"office_id": range(employee["city"].nunique()), "city": employee["city"].unique()})
+    employee["office_id"] = employee["city"].map(offices.set_index("city")["office_id"])
+    meta = {**metadata, "tables": {**metadata["tables"]}, "relationships": list(metadata["relationships"])}
+    meta["tables"]["office"] = {"primary_key": "office_id", "columns": {"office_id": {"sdtype": "id"}, "city": {"sdtype": "categorical"}}}
+    meta["tables"]["employee"] = {**meta["tables"]["employee"], "columns": {**meta["tables"]["employee"]["columns"], "office_id": {"sdtype": "id"}}}
+    meta["relationships"].append({"parent_table_name": "office", "parent_primary_key": "office_id",
+                                  "child_table_name": "employee", "child_foreign_key": "office_id"})
+    synthesizer = IndependentSynthesizer(meta)
+    synthesizer.fit({**data, "employee": employee, "office": offices})
+    for seed, scale in ((0, 1), (1, 4), (2, 0.5)):
+        synthesizer.set_random_state(seed)
+        synthetic = synthesizer.sample(scale=scale)
+        _forest_checks(synthetic["employee"])
+        assert synthetic["employee"]["office_id"].isin(synthetic["office"]["office_id"]).all()
+        assert synthetic["customer"]["support_rep_id"].isin(synthetic["employee"]["id"]).all()

@@ -129,6 +129,9 @@ def test_orphan_sequences_are_refused(players):
     orphan.loc[0, "playerID"] = "nobody01"
     with pytest.raises(InvalidDataError, match=r"table 'batting', column 'playerID'.*'nobody01'"):
         synthesizer.fit_table("batting", orphan, parent_data=data["people"])
+    orphan.loc[0, "playerID"] = None
+    with pytest.raises(InvalidDataError, match=r"table 'batting', column 'playerID': 1 rows have no parent.*GaussianCopulaSynthesizer"):
+        synthesizer.fit_table("batting", orphan, parent_data=data["people"])
 
 
 # -- Chinook: customers -> invoices (sequences) -> invoice lines --------------------------------------
@@ -200,3 +203,10 @@ def test_sequential_child_with_another_parent_keeps_both_links(chinook):
     assert lines["id"].is_unique
     real_lines = data["invoiceline"].groupby("invoice_id").size()
     assert lines.groupby("invoice_id").size().mean() == pytest.approx(real_lines.mean(), rel=0.25)
+
+
+def test_num_rows_fixes_the_parents_and_each_gets_its_sequence(players, fitted_players):
+    fitted_players.set_random_state(2)
+    for synthetic in (fitted_players.sample(num_rows={"people": 50}), fitted_players.sample(num_rows=50, main_table_name="people")):
+        assert len(synthetic["people"]) == 50
+        assert set(synthetic["batting"]["playerID"]) == set(synthetic["people"]["playerID"])

@@ -75,6 +75,12 @@ def training_frame(table_name: str, data: pd.DataFrame, parent_data, relationshi
     missing = [c.removeprefix(PARENT_PREFIX) for c in context if c.removeprefix(PARENT_PREFIX) not in parent_data.columns]
     if missing or relationship["parent_primary_key"] not in parent_data.columns:
         raise InvalidDataError(f"`parent_data` for table '{parent_name}' lacks columns {missing or [relationship['parent_primary_key']]}.")
+    if data[fk].isna().any():
+        raise InvalidDataError(
+            f"table '{table_name}', column '{fk}': {int(data[fk].isna().sum())} rows have no parent, but as the "
+            f"sequence key every row needs its '{parent_name}' sequence. Fill the keys, or model the table as "
+            f"independent rows: set_table_parameters('{table_name}', 'GaussianCopulaSynthesizer')."
+        )
     parent = _parent_context(parent_data, relationship, context)
     own = [c for c in columns if not c.startswith(PARENT_PREFIX)]
     joined = data[own].merge(parent, on=fk, how="left", validate="many_to_one", indicator=True)
