@@ -1,8 +1,10 @@
 """Model files: a pickle inside an integrity-checked envelope, written atomically.
 
 Layout: MAGIC | 4-byte header length | JSON header | payload. The header carries the format
-version, the package version, the payload's SHA-256 and, when SYNTH_ASSETS_SIGNING_KEY is set,
-an HMAC-SHA256. Everything is verified before a single byte is unpickled.
+version, the package version, the synthesizer's class (`object_type`), the payload's SHA-256 and,
+when SYNTH_ASSETS_SIGNING_KEY is set, an HMAC-SHA256. Everything is verified before a single byte
+is unpickled, and the payload is unpickled by `SafeUnpickler`, which rebuilds only the classes our
+synthesizers are made of: a file that passes every check still cannot run code (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import struct
 import tempfile
 from pathlib import Path
 
+from synth_assets.errors import ModelFileError
+from synth_assets.safe_unpickle import resolve_model_type, safe_loads
+
 MAGIC = b"SYNTHASSETS\x00"
 FORMAT_VERSION = 1
 SIGNING_KEY_ENV = "SYNTH_ASSETS_SIGNING_KEY"
-
-
-class ModelFileError(ValueError):
-    """A model file that is truncated, tampered with, unsigned when it must be, or not ours."""
+# Header fields every file has, and their JSON types: anything else is a corrupt file.
+_HEADER_FIELDS = {"format_version": int, "object_type": str, "sha256": str, "payload_size": int}
 
 
 def _package_version() -> str:
@@ -36,12 +39,17 @@ def _signing_key() -> bytes | None:
     return key.encode() if key else None
 
 
+def _type_name(obj) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
 def dumps(obj) -> bytes:
+    object_type = _type_name(obj)  # loading refuses any type outside safe_unpickle.MODEL_TYPES
     payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     header = {
         "format_version": FORMAT_VERSION,
         "package_version": _package_version(),
-        "object_type": f"{type(obj).__module__}.{type(obj).__qualname__}",
+        "object_type": object_type,
         "sha256": hashlib.sha256(payload).hexdigest(),
         "payload_size": len(payload),
     }
@@ -60,22 +68,60 @@ def read_header(data: bytes, source: str = "model file") -> tuple[dict, bytes]:
         raise ModelFileError(f"{source} is truncated (no header).")
     (header_length,) = struct.unpack(">I", data[offset : offset + 4])
     offset += 4
+    if len(data) < offset + header_length:
+        raise ModelFileError(f"{source} is truncated (the header is cut short).")
     try:
         header = json.loads(data[offset : offset + header_length])
     except (ValueError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{source} has a corrupt header: {error}") from error
+        raise _corrupt(source, f"its header is not JSON ({error})") from error
     if not isinstance(header, dict):
-        raise ModelFileError(f"{source} has a corrupt header.")
+        raise _corrupt(source, "its header is not a JSON object")
+    _check_field(header, "format_version", source)
     return header, data[offset + header_length :]
 
 
-def loads(data: bytes, source: str = "model file"):
+def _check_field(header: dict, field: str, source: str) -> None:
+    value = header.get(field)
+    if not isinstance(value, _HEADER_FIELDS[field]) or isinstance(value, bool):
+        raise _corrupt(source, f"its {field!r} is {value!r}")
+
+
+def _corrupt(source: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"{source} is a corrupt file (corrupt header: {problem}); refusing to load it. Refit and save again.")
+
+
+def loads(data: bytes, source: str = "model file", expected_type: type | None = None):
+    """The synthesizer in `data`, after every check; `expected_type` refuses other classes unopened."""
     header, payload = read_header(data, source)
-    if header.get("format_version") != FORMAT_VERSION:
+    _check_integrity(header, payload, source)
+    model_type = _check_model_type(header["object_type"], expected_type, source)
+    obj = safe_loads(payload, source)
+    if type(obj) is not model_type:
+        raise ModelFileError(f"{source} holds a {_type_name(obj)} although its header says {header['object_type']}; it was tampered with.")
+    return obj
+
+
+def _check_model_type(object_type: str, expected_type: type | None, source: str) -> type:
+    try:
+        model_type = resolve_model_type(object_type)
+    except ModelFileError as error:
+        raise ModelFileError(f"{source}: {error}; refusing to load it.") from None
+    if expected_type is not None and not issubclass(model_type, expected_type):
+        raise ModelFileError(
+            f"{source} holds a {model_type.__name__}, not a {expected_type.__name__}; "
+            f"load it with {model_type.__name__}.load or synth_assets.load_synthesizer."
+        )
+    return model_type
+
+
+def _check_integrity(header: dict, payload: bytes, source: str) -> None:
+    if header["format_version"] != FORMAT_VERSION:
         raise ModelFileError(
             f"{source} uses format version {header.get('format_version')!r}; this synth_assets "
             f"({_package_version()}) reads version {FORMAT_VERSION}. Refit the synthesizer."
         )
+    for field in _HEADER_FIELDS:
+        _check_field(header, field, source)
     if len(payload) != header.get("payload_size"):
         raise ModelFileError(f"{source} is truncated: {len(payload)} of {header.get('payload_size')} payload bytes.")
     if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
@@ -90,7 +136,6 @@ def loads(data: bytes, source: str = "model file"):
         # still be refused with ModelFileError.
         if not isinstance(signature, str) or not hmac.compare_digest(signature.encode(), expected.encode()):
             raise ModelFileError(f"{source} has a wrong signature (HMAC): signed with another key or tampered.")
-    return pickle.loads(payload)
 
 
 def atomic_write(filepath, write) -> None:
@@ -144,9 +189,10 @@ def save_synthesizer(synthesizer, filepath) -> None:
     atomic_write_bytes(filepath, dumps(synthesizer))
 
 
-def load_synthesizer(filepath):
-    """Load a synthesizer saved with `save`; the file is verified before anything is unpickled."""
+def load_synthesizer(filepath, expected_type: type | None = None):
+    """Load a synthesizer saved with `save`; the file is verified before anything is unpickled, and
+    a file whose header names another class than `expected_type` (or a subclass) is not unpickled."""
     path = Path(filepath)
     if not path.is_file():
-        raise ValueError(f"No model file at '{filepath}'.")
-    return loads(path.read_bytes(), source=f"'{filepath}'")
+        raise ModelFileError(f"No model file at '{filepath}'.")
+    return loads(path.read_bytes(), source=f"'{filepath}'", expected_type=expected_type)

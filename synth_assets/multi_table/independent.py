@@ -449,10 +449,7 @@ class IndependentSynthesizer:
     def load(cls, filepath) -> "IndependentSynthesizer":
         from synth_assets.persistence import load_synthesizer
 
-        synthesizer = load_synthesizer(filepath)
-        if not isinstance(synthesizer, cls):
-            raise TypeError(f"'{filepath}' holds a {type(synthesizer).__name__}, not an {cls.__name__}.")
-        return synthesizer
+        return load_synthesizer(filepath, expected_type=cls)
 
 
 __all__ = ["IndependentSynthesizer", "KeysOnlyTable", "TABLE_SYNTHESIZERS"]

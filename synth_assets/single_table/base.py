@@ -160,10 +160,7 @@ class BaseSynthesizer:
     def load(cls, filepath):
         from synth_assets.persistence import load_synthesizer
 
-        synthesizer = load_synthesizer(filepath)
-        if not isinstance(synthesizer, cls):
-            raise TypeError(f"'{filepath}' holds a {type(synthesizer).__name__}, not a {cls.__name__}.")
-        return synthesizer
+        return load_synthesizer(filepath, expected_type=cls)
 
 
 class SingleTableSynthesizer(BaseSynthesizer):
