@@ -30,6 +30,7 @@ _SYNTH_ASSETS = {
     "synth_assets.processing.ids": ("IdGenerator",),
     "synth_assets.processing.pii": ("PIIGenerator",),
     "synth_assets.processing.processor": ("OutputColumn", "TableProcessor"),
+    "synth_assets.sequential.context": ("ContextMatcher",),
     "synth_assets.sequential.encoding": ("ColumnSpec", "QuantileBinner", "StepEncoder"),
     "synth_assets.sequential.par": ("PARSynthesizer",),
     "synth_assets.sequential.par_model": ("FittedPAR",),
@@ -143,7 +144,9 @@ class SafeUnpickler(pickle.Unpickler):
             raise ModelFileError(
                 f"{self.source} refers to `{module}.{name}`, which synth_assets model files never contain; "
                 "refusing to load it, as unpickling it could run code. Only load model files written by "
-                "synth_assets (set SYNTH_ASSETS_SIGNING_KEY to bind files to your deployment)."
+                "synth_assets (set SYNTH_ASSETS_SIGNING_KEY to bind files to your deployment). If you are "
+                "developing synth_assets and a synthesizer now keeps this class, add it to "
+                "synth_assets/safe_unpickle.py ALLOWED_GLOBALS (see SECURITY.md)."
             )
         return super().find_class(module, name)
 
