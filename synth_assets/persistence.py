@@ -140,20 +140,77 @@ def _check_integrity(header: dict, payload: bytes, source: str) -> None:
 
 def atomic_write(filepath, write) -> None:
     """`write(binary_file)` into a temp file in the same directory, fsync, rename: readers see
-    the old file or the new one, and a failed write leaves no temp file behind."""
+    the old file or the new one, and a failed write leaves no temp file behind.
+
+    The temp file is locked (flock) until it is renamed, so a writer killed with -9 — which cannot
+    clean up — leaves an unlocked temp file that the next write of the same target removes, while a
+    concurrent writer's live temp file is kept.
+    """
     path = Path(filepath)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temp_files(path)
+    fd, tmp_name = _locked_temp_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+            os.replace(tmp_name, path)  # still locked: never mistaken for a killed writer's file
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+
+
+_TEMP_SUFFIX = ".tmp"
+_UNLOCKABLE_STALE_SECONDS = 3600  # where flock is missing (Windows), only old temp files are stale
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive non-blocking lock on `fd`; False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _locked_temp_file(path: Path) -> tuple[int, str]:
+    for _ in range(5):
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
+        _try_lock(fd)
+        if os.fstat(fd).st_nlink:  # a concurrent sweep took it for stale before we locked it: retry
+            return fd, name
+        os.close(fd)
+    raise OSError(f"could not create a temporary file next to '{path}'")
+
+
+def _is_stale(candidate: Path, fd: int) -> bool:
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:
+        import time
+
+        return time.time() - candidate.stat().st_mtime > _UNLOCKABLE_STALE_SECONDS
+    return _try_lock(fd)
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Remove temp files of `path` left by killed writers: those whose lock nobody holds."""
+    import glob
+
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*{_TEMP_SUFFIX}"):
+        try:
+            with open(candidate, "rb") as handle:
+                stale = _is_stale(candidate, handle.fileno())
+            if stale:
+                candidate.unlink(missing_ok=True)
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: leave it
 
 
 def atomic_write_bytes(filepath, data: bytes) -> None:

@@ -228,3 +228,53 @@ def test_atomic_write_creates_parents_and_csv(tmp_path):
     path = tmp_path / "a" / "b" / "out.csv"
     persistence.atomic_write_dataframe(pd.DataFrame({"x": [1, 2]}), path)
     assert path.read_text().splitlines() == ["x", "1", "2"]
+
+
+def test_stale_temp_file_of_a_killed_writer_is_removed_on_the_next_write(synthesizer, tmp_path):
+    path = tmp_path / "model.pkl"
+    # What `kill -9` during atomic_write leaves: a temp file of the target, nobody holding it.
+    stale = tmp_path / ".model.pkl.k1ll3d.tmp"
+    stale.write_bytes(b"half a model")
+    other_target = tmp_path / ".other.pkl.k1ll3d.tmp"  # another target's temp file is not ours to judge
+    other_target.write_bytes(b"x")
+    synthesizer.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.pkl.k1ll3d.tmp", "model.pkl"]
+    assert isinstance(load_synthesizer(path), GaussianCopulaSynthesizer)
+
+
+def test_live_temp_file_of_a_concurrent_writer_is_kept(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    path = tmp_path / "data.bin"
+    live = tmp_path / ".data.bin.w0rk1ng.tmp"
+    with open(live, "wb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as atomic_write holds its temp file
+        persistence.atomic_write_bytes(path, b"new")
+        assert live.exists()
+    assert path.read_bytes() == b"new"
+    persistence.atomic_write_bytes(path, b"newer")  # the writer is gone: now it is stale
+    assert not live.exists()
+
+
+def test_killed_writer_leaves_a_temp_file_that_the_next_write_removes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.bin"
+    script = (
+        "import sys, time\n"
+        "from synth_assets import persistence\n"
+        "def slow(handle):\n"
+        "    handle.write(b'partial'); handle.flush(); print('writing', flush=True); time.sleep(60)\n"
+        f"persistence.atomic_write({str(path)!r}, slow)\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env={**os.environ})
+    assert writer.stdout.readline().strip() == b"writing"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    leftovers = [p.name for p in tmp_path.iterdir()]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".model.bin.")  # the kill left its temp file
+    persistence.atomic_write_bytes(path, b"complete")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.bin"]
+    assert path.read_bytes() == b"complete"

@@ -8,6 +8,7 @@ import pandas as pd
 
 from synth_assets.errors import InvalidDataError, InvalidMetadataError
 from synth_assets.metadata.column_options import option_errors, value_errors
+from synth_assets.metadata.data_checks import check_data_frame
 from synth_assets.metadata.datetimes import parse_datetimes
 from synth_assets.metadata.sdtypes import (
     MODELLED_SDTYPES,
@@ -157,6 +158,7 @@ class TableMetadata:
     def validate_data(self, data: pd.DataFrame, table_name: str = "table") -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"Data for table '{table_name}' must be a pandas DataFrame, got {type(data).__name__}.")
+        check_data_frame(data, self, table_name)  # names, container cells, infinities: InvalidDataError
         errors = []
         missing = [c for c in self.columns if c not in data.columns]
         if missing:
