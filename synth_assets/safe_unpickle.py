@@ -26,6 +26,7 @@ _SYNTH_ASSETS = {
     "synth_assets.metadata.table": ("TableMetadata",),
     "synth_assets.multi_table.cardinality": ("Cardinality", "RelationshipCardinality", "_TableKeys"),
     "synth_assets.multi_table.independent": ("IndependentSynthesizer", "KeysOnlyTable"),
+    "synth_assets.multi_table.self_reference": ("SelfReference",),
     "synth_assets.processing._uniform_encoder": ("VectorizedUniformEncoder",),
     "synth_assets.processing.ids": ("IdGenerator",),
     "synth_assets.processing.pii": ("PIIGenerator",),
