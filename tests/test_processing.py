@@ -361,3 +361,61 @@ def test_regex_ids_never_reuse_real_ids():
     assert not first.isin(real).any() and not later.isin(real).any()
     assert first.str.fullmatch(r"ID_\d{3}").all()
     assert not set(first) & set(later) and first.is_unique
+
+
+# -- keys in the key's format (issue 11 item 3) -----------------------------------------------------------
+def test_twenty_digit_id_strings_do_not_overflow():
+    from synth_assets.processing import IdGenerator
+
+    real = pd.Series(["12345678901234567890", "98765432109876543210", "55555555555555555555"])
+    generated = IdGenerator().fit(real).generate(4, start=2)
+    assert generated.tolist() == [str(98765432109876543210 + 1 + i) for i in range(2, 6)]
+    assert generated.str.fullmatch(r"\d{20}").all() and not generated.isin(real).any()
+
+
+def test_ids_past_the_dtype_are_refused_not_wrapped():
+    from synth_assets.processing import IdGenerator
+
+    generator = IdGenerator().fit(pd.Series([np.iinfo(np.int64).max - 1], dtype="int64"))
+    assert generator.generate(1).tolist() == [np.iinfo(np.int64).max]
+    with pytest.raises(ValueError, match="do not fit the column's int64 dtype"):
+        generator.generate(2)
+    wide = IdGenerator().fit(pd.Series([2**63 + 5], dtype="uint64")).generate(2)
+    assert wide.dtype == np.uint64 and wide.tolist() == [2**63 + 6, 2**63 + 7]
+
+
+@pytest.mark.parametrize("real", [
+    pd.Series(np.arange(5550000, 5550040), dtype="int64"),  # a phone number stored as an integer key
+    pd.Series([f"{5550000 + i}" for i in range(40)]),  # ... or as digits in text
+])
+def test_pii_key_stored_as_numbers_keeps_the_key_format(real):
+    from synth_assets import GaussianCopulaSynthesizer
+
+    frame = pd.DataFrame({"phone": real, "x": np.linspace(0, 1, len(real))})
+    metadata = Metadata.load_from_dict({"tables": {"t": {"primary_key": "phone", "columns": {
+        "phone": {"sdtype": "phone_number", "pii": True}, "x": {"sdtype": "numerical"}}}}})
+    model = GaussianCopulaSynthesizer(metadata)
+    model.fit(frame)
+    keys = model.sample(100)["phone"]
+    assert keys.dtype == real.dtype and keys.is_unique and not keys.isin(real).any()
+    assert keys.astype(str).str.fullmatch(r"\d{7}").all()
+
+
+def test_pii_key_in_multi_table_is_generated_as_that_pii():
+    from synth_assets.multi_table import IndependentSynthesizer
+
+    users = pd.DataFrame({"email": [f"user{i}@corp.example" for i in range(30)], "age": np.arange(30) % 50 + 20})
+    orders = pd.DataFrame({"order_id": np.arange(60), "email": users["email"].repeat(2).to_numpy(), "amount": np.arange(60) * 1.5})
+    metadata = {"tables": {
+        "users": {"primary_key": "email", "columns": {"email": {"sdtype": "email", "pii": True}, "age": {"sdtype": "numerical"}}},
+        "orders": {"primary_key": "order_id", "columns": {
+            "order_id": {"sdtype": "id"}, "email": {"sdtype": "email", "pii": True}, "amount": {"sdtype": "numerical"}}},
+    }, "relationships": [{"parent_table_name": "users", "parent_primary_key": "email",
+                          "child_table_name": "orders", "child_foreign_key": "email"}]}
+    model = IndependentSynthesizer(metadata)
+    model.fit({"users": users, "orders": orders})
+    synthetic = model.sample()
+    keys = synthetic["users"]["email"]
+    assert keys.str.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+").all() and keys.is_unique
+    assert not keys.isin(users["email"]).any()
+    assert synthetic["orders"]["email"].isin(keys).all()

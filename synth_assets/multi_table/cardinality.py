@@ -38,7 +38,7 @@ from synth_assets.metadata import Metadata, MetadataError
 from synth_assets.multi_table.allocation import _adjust_total, _largest_remainder, stratified_draw
 from synth_assets.multi_table.self_reference import DEPTH_COLUMN, SelfReference, self_relationships
 from synth_assets.multi_table.sizes import check_scale
-from synth_assets.processing import IdGenerator
+from synth_assets.processing import IdGenerator, key_generator
 
 
 @dataclass
@@ -147,8 +147,8 @@ class Cardinality:
             generator = None
             own_fks = [r for r in metadata.get_parents(name) if r["parent_table_name"] != name]
             if pk is not None and pk not in {r["child_foreign_key"] for r in own_fks}:
-                # Generated keys follow the real format but never reuse a real value (IdGenerator).
-                generator = IdGenerator(regex_format=table.columns[pk].get("regex_format")).fit(frame[pk])
+                # Generated keys follow the real format (an email key stays an email) but never reuse a real value.
+                generator = key_generator(table.columns[pk], frame[pk]).fit(frame[pk])
             keys = _TableKeys(
                 num_rows=len(frame),
                 primary_key=pk,

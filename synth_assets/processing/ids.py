@@ -8,7 +8,16 @@ import re
 import numpy as np
 import pandas as pd
 
+from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
+
 _PREFIXED_NUMBER = re.compile(r"^(\D*?)(\d+)$")
+
+
+def _consecutive(first: int, count: int) -> np.ndarray:
+    """first, first + 1, ...: int64 when it fits, else exact Python ints (20-digit ids)."""
+    if first + count < np.iinfo(np.int64).max:
+        return np.arange(first, first + count, dtype=np.int64)
+    return np.arange(count).astype(object) + first
 
 
 class IdGenerator:
@@ -44,17 +53,23 @@ class IdGenerator:
                 widths = match[1].str.len()
                 # Zero-padded ids keep their width; free-width ids do not need padding.
                 self._width = int(widths.iloc[0]) if widths.nunique() == 1 and match[1].str.startswith("0").any() else 0
-                self._offset = int(match[1].astype("int64").max()) + 1
+                # Python ints: a 20-digit id does not fit int64.
+                self._offset = max(map(int, match[1].unique())) + 1
             else:
                 self._prefix = "id_"
         return self
 
     def generate(self, num_rows: int, start: int = 0, seed=None) -> pd.Series:
         """`num_rows` unique ids; `start` lets callers draw disjoint id ranges."""
-        numbers = np.arange(start, start + num_rows, dtype=np.int64) + self._offset
+        numbers = _consecutive(self._offset + start, num_rows)
         if self._kind == "int":
             out = pd.Series(numbers)
             if pd.api.types.is_integer_dtype(self._dtype):
+                if len(out) and out.iloc[-1] > np.iinfo(self._dtype).max:
+                    raise ValueError(
+                        f"new ids past the largest real id ({self._offset - 1}) do not fit the column's "
+                        f"{self._dtype} dtype; store the key as text or a wider integer type."
+                    )
                 return out.astype(self._dtype)
             return out.astype("float64")
         if self._kind == "prefixed":
@@ -88,3 +103,29 @@ class IdGenerator:
                 f"the {len(self._real_hashes)} real ones; widen the pattern."
             )
         return values.iloc[start : start + num_rows].reset_index(drop=True)
+
+
+def _numeric_key(values: pd.Series) -> bool:
+    """Integer-typed, or text of digits only (e.g. 20-digit account numbers)."""
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    text = values.dropna()
+    return bool(len(text)) and bool(text.astype(str).str.fullmatch(r"\d+").all())
+
+
+def key_generator(spec: dict, values: pd.Series, locales=("en_US",)):
+    """The generator of a key column's new values, in the key's format and never a real value.
+
+    Ids, and PII keys stored as numbers (a phone or account number used as a key), by `IdGenerator`:
+    faker's "(555) 010-2345" would change the dtype and break joins. Other PII keys (an email used
+    as a key) by faker, unique.
+    """
+    from synth_assets.processing.pii import PIIGenerator
+
+    sdtype = spec["sdtype"]
+    is_pii = sdtype != "id" and sdtype not in MODELLED_SDTYPES and spec.get("pii", True) is not False
+    if not is_pii or _numeric_key(values):
+        return IdGenerator(regex_format=spec.get("regex_format"))
+    return PIIGenerator(sdtype, locales=locales, unique=True)

@@ -15,7 +15,7 @@ from synth_assets.metadata import TableMetadata
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
 from synth_assets.processing.category_order import DependenceOrder, declared_order, ordinal_order
 from synth_assets.processing.datetimes import apply_resolution, learn_resolution, text_format, to_text
-from synth_assets.processing.ids import IdGenerator
+from synth_assets.processing.ids import IdGenerator, key_generator
 from synth_assets.processing.pii import PIIGenerator
 
 CATEGORICAL_ENCODINGS = ("uniform", "label")
@@ -89,11 +89,12 @@ class TableProcessor:
 
         return VectorizedUniformEncoder(missing_value_encoding="new_category")
 
-    def _make_generator(self, name: str, spec: dict):
-        is_key = name in self.table_metadata.key_columns
+    def _make_generator(self, name: str, spec: dict, values: pd.Series):
+        if name in self.table_metadata.key_columns:
+            return key_generator(spec, values, self.locales)
         if spec["sdtype"] == "id":
             return IdGenerator(regex_format=spec.get("regex_format"))
-        return PIIGenerator(spec["sdtype"], locales=self.locales, unique=is_key)
+        return PIIGenerator(spec["sdtype"], locales=self.locales)
 
     # -- fit / transform -------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame) -> "TableProcessor":
@@ -106,7 +107,7 @@ class TableProcessor:
         for name in self._columns:
             spec = self.table_metadata.columns[name]
             if self.table_metadata.is_generated(name):
-                self._generators[name] = self._make_generator(name, spec).fit(data[name])
+                self._generators[name] = self._make_generator(name, spec, data[name]).fit(data[name])
                 continue
             transformer = self._make_transformer(spec)
             column = self._prepare_column(name, data[name])
