@@ -134,3 +134,46 @@ def test_container_cells_in_par_name_the_column():
     panel["k"] = pd.Series([["a"]] * len(panel), dtype=object)
     with pytest.raises(InvalidDataError, match="table 'readings', column 'k': 32 cells hold a list"):
         PARSynthesizer(metadata, epochs=1, enable_gpu=False).fit(panel)
+
+
+# -- tiny inputs fit, with a warning that the output copies them -------------------------------------------
+def test_one_row_table_fits_with_a_copy_warning():
+    from synth_assets import GaussianCopulaSynthesizer
+    from synth_assets.single_table.base import CopiesInputWarning
+
+    frame = pd.DataFrame({"x": [3.5], "c": ["a"]})
+    model = GaussianCopulaSynthesizer(Metadata.detect_from_dataframe(frame, "tiny"))
+    with pytest.warns(CopiesInputWarning, match="table 'tiny' has a single row: the synthetic rows will copy it"):
+        model.fit(frame)
+    sample = model.sample(5)
+    assert (sample["x"] == 3.5).all() and (sample["c"] == "a").all()  # what the warning says
+
+
+def test_two_rows_fit_without_the_warning():
+    import warnings
+
+    from synth_assets import GaussianCopulaSynthesizer
+    from synth_assets.single_table.base import CopiesInputWarning
+
+    frame = pd.DataFrame({"x": [3.5, 4.0], "c": ["a", "b"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CopiesInputWarning)
+        GaussianCopulaSynthesizer(Metadata.detect_from_dataframe(frame, "tiny")).fit(frame)
+
+
+def test_one_sequence_panel_fits_with_one_sequence_warning():
+    import warnings
+
+    from synth_assets.sequential import PARSynthesizer
+    from synth_assets.single_table.base import CopiesInputWarning
+
+    panel = pd.DataFrame({"entity": ["E1"] * 6, "t": range(6), "v": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    metadata = Metadata.detect_from_dataframe(panel, "panel")
+    metadata.update_column("entity", sdtype="id")
+    metadata.set_sequence_key("entity")
+    metadata.set_sequence_index("t")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        PARSynthesizer(metadata, epochs=1, enable_gpu=False).fit(panel)
+    copies = [str(w.message) for w in caught if issubclass(w.category, CopiesInputWarning)]
+    assert len(copies) == 1 and "table 'panel' has a single sequence" in copies[0]

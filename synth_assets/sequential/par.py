@@ -28,12 +28,14 @@ from synth_assets.processing.datetimes import sortable
 from synth_assets.progress import check_progress_callback
 from synth_assets.single_table.base import (
     BaseSynthesizer,
+    CopiesInputWarning,
     check_bool,
     check_finite_float,
     check_learning_rate,
     check_positive_int,
     check_random_state,
     single_table_data,
+    warn_if_copies_input,
 )
 from synth_assets.sequential.context import ContextMatcher
 from synth_assets.single_table.gaussian_copula import GaussianCopulaSynthesizer
@@ -180,6 +182,7 @@ class PARSynthesizer(BaseSynthesizer):
         check_progress_callback(progress_callback)
         data = single_table_data(data, self.table_name)
         self._validate_sequences(data)
+        warn_if_copies_input(self.table_name, data[self.table_metadata.sequence_key].nunique(), "sequence")
         started = time.perf_counter()
         table, key, index = self.table_metadata, self.table_metadata.sequence_key, self.table_metadata.sequence_index
         sort_columns = [key] + ([index] if index else [])
@@ -277,7 +280,9 @@ class PARSynthesizer(BaseSynthesizer):
             enforce_rounding=self.enforce_rounding,
             locales=self.locales,
         )
-        self._context_model.fit(context_frame)
+        with warnings.catch_warnings():  # one sequence was already reported as such, not as one row
+            warnings.simplefilter("ignore", CopiesInputWarning)
+            self._context_model.fit(context_frame)
         generated = [c for c in self._context if self.table_metadata.is_generated(c)]
         numeric = [c for c, spec in context_meta.items() if spec["sdtype"] in ("numerical", "datetime")]
         self._matcher = ContextMatcher(context_frame.drop(columns=generated), numeric, context_meta, self.table_name)

@@ -63,6 +63,23 @@ def check_learning_rate(name: str, value) -> float:
     return check_finite_float(name, value, low, high, low_open=True)
 
 
+class CopiesInputWarning(UserWarning):
+    """The input is too small to learn a distribution from: the synthetic data copies it."""
+
+
+def warn_if_copies_input(table_name: str, count: int, unit: str = "row") -> None:
+    """One row (or one sequence) has no spread to learn, so every synthetic one repeats it."""
+    import warnings
+
+    if count == 1:
+        warnings.warn(
+            f"table '{table_name}' has a single {unit}: the synthetic {unit}s will copy it (values, and "
+            f"with them any real information it holds). Fit on more {unit}s to get new data.",
+            CopiesInputWarning,
+            stacklevel=3,
+        )
+
+
 def check_random_state(random_state, name: str = "random_state"):
     if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
         raise SynthesizerInputError(f"`{name}` must be an int or None, got {random_state!r}.")
@@ -179,6 +196,7 @@ class SingleTableSynthesizer(BaseSynthesizer):
         from synth_assets.processing import TableProcessor
 
         data = single_table_data(data, self.table_name)
+        warn_if_copies_input(self.table_name, len(data))
         started = time.perf_counter()
         processor = TableProcessor(
             self.table_metadata,
