@@ -135,7 +135,11 @@ def test_stale_temp_files_are_swept(tmp_path):
     fresh.write_bytes(b"a concurrent writer")
     two_hours_ago = time.time() - 7200
     os.utime(old, (two_hours_ago, two_hours_ago))
-    assert _run([_table_asset([1])], tmp_path).success
+    import fcntl
+
+    with open(fresh, "rb") as live:  # a live writer holds a lock on its temp file (persistence.atomic_write)
+        fcntl.flock(live.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert _run([_table_asset([1])], tmp_path).success
     assert not old.exists() and fresh.exists()
 
 
