@@ -10,17 +10,13 @@ from synth_assets.dagster.assets import SyntheticAssets, build_synthetic_assets
 from synth_assets.dagster.steps import SampleConfig, derive_seed, read_source
 from synth_assets.dagster.gpu import GPU_POOL, GpuConfig
 from synth_assets.dagster.io_managers import SynthesizerIOManager, SyntheticParquetIOManager
-from synth_assets.dagster.specs import (
-    AssetSource,
-    ChecksSpec,
-    FileSource,
+from synth_assets.dagster.parameters import (
     GaussianCopulaParameters,
     IndependentParameters,
     PARParameters,
-    SampleSpec,
-    SynthesizerSpec,
     TableSynthesizerParameters,
 )
+from synth_assets.dagster.specs import AssetSource, ChecksSpec, FileSource, SampleSpec, SynthesizerSpec
 from synth_assets.dagster.translator import (
     SyntheticAssetProps,
     SyntheticAssetTranslator,

@@ -33,6 +33,8 @@ from dagster.components import (
 )
 from pydantic import BaseModel, Field
 
+from synth_assets.dagster import registry
+
 COMPONENTS_DIR = Path(__file__).parent / 'components'
 SCAFFOLD_TEMPLATE = COMPONENTS_DIR / 'scaffold_defs.yaml'
 EXAMPLE_DIR = COMPONENTS_DIR / 'example'
@@ -45,8 +47,7 @@ class SynthesizerScaffoldParams(BaseModel):
     name: str = 'my_synthesizer'
     table: str = 'my_table'
     path: str = 'data/my_table.parquet'
-    synthesizer: Literal['GaussianCopulaSynthesizer', 'PARSynthesizer'] = \
-        'GaussianCopulaSynthesizer'
+    synthesizer: Literal[registry.SYNTHESIZERS] = 'GaussianCopulaSynthesizer'
 
 
 class SynthesizerScaffolder(Scaffolder[SynthesizerScaffoldParams]):
@@ -82,8 +83,7 @@ class SynthesizerComponent(Component, Resolvable, Model):
     """
 
     name: str = Field(description='Spec name: the synthesizer asset is synthesizer/<name>.')
-    synthesizer: Literal['GaussianCopulaSynthesizer', 'PARSynthesizer',
-                         'IndependentSynthesizer'] = 'GaussianCopulaSynthesizer'
+    synthesizer: Literal[registry.SYNTHESIZERS] = 'GaussianCopulaSynthesizer'
     sources: dict[str, Union[str, dict[str, Any]]] = Field(
         description='table -> file path / URL, {path, format, read_kwargs, query} or '
                     '{asset_key: "a/b"} for an existing asset.')

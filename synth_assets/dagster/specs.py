@@ -9,18 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from synth_assets.dagster.gpu import GpuConfig
+from synth_assets.dagster.parameters import TableSynthesizerParameters, _Model, format_errors
+from synth_assets.dagster.registry import SYNTHESIZERS, validate_parameters
+from synth_assets.dagster.registry import kind as synthesizer_kind
 from synth_assets.metadata import Metadata
 
-SYNTHESIZERS = ("GaussianCopulaSynthesizer", "PARSynthesizer", "IndependentSynthesizer")
-from synth_assets.multi_table import independent as _independent
-from synth_assets.single_table import marginals as _marginals
-
-# The core's own lists (cheap imports: neither loads torch), so the config cannot drift from them.
-TABLE_SYNTHESIZERS = tuple(_independent.TABLE_SYNTHESIZERS)
-DISTRIBUTIONS = _marginals.DISTRIBUTIONS
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -29,10 +25,6 @@ def check_name(kind: str, value: str) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ValueError(f"{kind} {value!r} must be letters, digits and underscores (not starting with a digit).")
     return value
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -74,98 +66,6 @@ class AssetSource(_Model):
 
 
 Source = Union[FileSource, AssetSource]
-
-
-# -- synthesizer parameters (names and types mirror the core synthesizers' __init__) ------------
-class _Parameters(_Model):
-    enforce_min_max_values: bool = True
-    enforce_rounding: bool = True
-    locales: list[str] = Field(default_factory=lambda: ["en_US"])
-
-
-class GaussianCopulaParameters(_Parameters):
-    numerical_distributions: dict[str, Literal[DISTRIBUTIONS]] = Field(default_factory=dict)
-    default_distribution: Literal[DISTRIBUTIONS] = "empirical"
-
-
-class PARParameters(_Parameters):
-    context_columns: list[str] = Field(default_factory=list)
-    segment_size: Optional[int] = Field(default=None, gt=0)
-    epochs: int = Field(default=128, gt=0)
-    sample_size: int = Field(default=1, gt=0)
-    enable_gpu: bool = True
-    verbose: bool = False
-    batch_size: Optional[int] = Field(default=None, gt=0)
-    learning_rate: float = Field(default=1e-2, gt=0)
-    validation_split: float = Field(default=0.0, ge=0, lt=1)
-    early_stopping_patience: Optional[int] = Field(default=None, gt=0)
-    seed: Optional[int] = None
-
-
-class IndependentParameters(_Model):
-    """The IndependentSynthesizer's own parameters; each table's model is chosen and configured
-    in ``table_parameters`` (default: GaussianCopulaSynthesizer with its defaults)."""
-
-    locales: list[str] = Field(default_factory=lambda: ["en_US"])
-    n_jobs: Optional[int] = None
-    verbose: bool = False
-
-
-class TableSynthesizerParameters(_Model):
-    table_synthesizer: Literal[TABLE_SYNTHESIZERS] = "GaussianCopulaSynthesizer"
-    table_parameters: dict[str, Any] = Field(default_factory=dict)
-
-
-PARAMETER_MODELS: dict[str, type[_Model]] = {
-    "GaussianCopulaSynthesizer": GaussianCopulaParameters,
-    "PARSynthesizer": PARParameters,
-    "IndependentSynthesizer": IndependentParameters,
-}
-NEURAL_TABLE_SYNTHESIZERS = ("CTGANSynthesizer", "TVAESynthesizer", "CopulaGANSynthesizer")
-
-
-def _signature_parameters(synthesizer: str) -> list[str]:
-    # The ctgan module imports torch only inside fit/sample, so reading its signatures is cheap.
-    import inspect
-
-    from synth_assets.single_table import ctgan
-
-    cls = getattr(ctgan, synthesizer)
-    return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "metadata")]
-
-
-def validate_parameters(synthesizer: str, parameters: dict, where: str) -> dict:
-    """The parameters the user set, validated; a ValueError naming each bad parameter.
-
-    Defaults are left to the synthesizer (so a table model inherits the group's locales)."""
-    if not isinstance(parameters, dict):
-        raise TypeError(f"{where}: parameters must be a dict, got {type(parameters).__name__}.")
-    if synthesizer in NEURAL_TABLE_SYNTHESIZERS:
-        known = _signature_parameters(synthesizer)
-        unknown = [p for p in parameters if p not in known]
-        if unknown:
-            raise ValueError(
-                f"{where}: invalid parameters for {synthesizer}:\n  unknown parameter(s) {unknown}; "
-                f"known parameters: {', '.join(known)}."
-            )
-        return dict(parameters)  # values are checked by the synthesizer when its step builds it
-    model = PARAMETER_MODELS[synthesizer]
-    try:
-        return model.model_validate(parameters).model_dump(exclude_unset=True)
-    except ValidationError as error:
-        raise ValueError(f"{where}: invalid parameters for {synthesizer}:\n  " + _format_errors(error, model)) from None
-
-
-def _format_errors(error: ValidationError, model) -> str:
-    lines = []
-    for item in error.errors():
-        name = ".".join(str(p) for p in item["loc"]) or "(parameters)"
-        if item["type"] == "extra_forbidden":
-            known = ", ".join(sorted(model.model_fields))
-            lines.append(f"unknown parameter '{name}'; known parameters: {known}.")
-        else:
-            lines.append(f"parameter '{name}': {item['msg']} (got {item.get('input')!r}).")
-    return "\n  ".join(lines)
 
 
 # -- sampling and checks -----------------------------------------------------------------------
@@ -249,7 +149,7 @@ class SynthesizerSpec(_Model):
     @field_validator("synthesizer")
     @classmethod
     def _synthesizer(cls, value):
-        if value not in SYNTHESIZERS:
+        if value not in SYNTHESIZERS:  # table-model kinds are chosen per table in a group
             raise ValueError(f"unknown synthesizer {value!r}; choose one of {list(SYNTHESIZERS)}.")
         return value
 
@@ -316,7 +216,7 @@ class SynthesizerSpec(_Model):
                 entry = TableSynthesizerParameters.model_validate(entry)
             except ValidationError as error:
                 raise ValueError(
-                    f"{where}: table_parameters['{table}']: " + _format_errors(error, TableSynthesizerParameters)
+                    f"{where}: table_parameters['{table}']: " + format_errors(error, TableSynthesizerParameters)
                 ) from None
             validated[table] = {
                 "table_synthesizer": entry.table_synthesizer,
@@ -326,8 +226,8 @@ class SynthesizerSpec(_Model):
             }
         object.__setattr__(self, "table_parameters", validated)
         if self.gpu is None:
-            object.__setattr__(self, "gpu", self.synthesizer == "PARSynthesizer" or any(
-                v["table_synthesizer"] in NEURAL_TABLE_SYNTHESIZERS for v in validated.values()))
+            object.__setattr__(self, "gpu", synthesizer_kind(self.synthesizer).uses_gpu or any(
+                synthesizer_kind(v["table_synthesizer"]).uses_gpu for v in validated.values()))
         if self.group_name is not None:
             check_name(f"{where}: group_name", self.group_name)
         return self
@@ -363,5 +263,5 @@ class SynthesizerSpec(_Model):
         if not self.gpu:
             return False
         if table is None:
-            return self.synthesizer == "PARSynthesizer"
-        return self.table_synthesizer(table) in ("PARSynthesizer", *NEURAL_TABLE_SYNTHESIZERS)
+            return not self.is_multi_table and synthesizer_kind(self.synthesizer).uses_gpu
+        return synthesizer_kind(self.table_synthesizer(table)).uses_gpu

@@ -12,6 +12,7 @@ from typing import Optional
 from dagster import Config, Failure, Output, check_dagster_type
 from pydantic import Field
 
+from synth_assets.dagster import registry
 from synth_assets.dagster._constants import SEED_TAG
 from synth_assets.dagster.specs import FileSource, SynthesizerSpec
 from synth_assets.dagster.types import table_dagster_type
@@ -28,12 +29,6 @@ class SampleConfig(Config):
     scale: Optional[float] = Field(default=None, description="Size relative to the real tables (IndependentSynthesizer).")
     seed: Optional[int] = Field(default=None, description="Sampling seed; partitions derive theirs from it and the key.")
 
-
-_SIZE_FIELDS = {
-    "GaussianCopulaSynthesizer": ("num_rows",),
-    "PARSynthesizer": ("num_sequences", "sequence_length"),
-    "IndependentSynthesizer": ("scale",),
-}
 
 
 def derive_seed(base: Optional[int], partition_key: Optional[str]) -> int:
@@ -62,8 +57,8 @@ def sampling_seed(context, spec: SynthesizerSpec, config: SampleConfig) -> int:
 
 
 def _check_sample_config(spec: SynthesizerSpec, config: SampleConfig) -> None:
-    allowed = _SIZE_FIELDS[spec.synthesizer]
-    for name in ("num_rows", "num_sequences", "sequence_length", "scale"):
+    allowed = registry.kind(spec.synthesizer).size_fields
+    for name in registry.SIZE_FIELDS:
         value = getattr(config, name)
         if value is None:
             continue
@@ -89,17 +84,7 @@ def read_source(source: FileSource, table: str, table_metadata):
 # -- synthesizers ------------------------------------------------------------------------------
 def make_synthesizer(spec: SynthesizerSpec):
     """A new, unfitted synthesizer from the spec (imports the synthesizer's module now)."""
-    if spec.synthesizer == "GaussianCopulaSynthesizer":
-        from synth_assets.single_table import GaussianCopulaSynthesizer
-
-        return GaussianCopulaSynthesizer(spec.metadata, **spec.parameters)
-    if spec.synthesizer == "PARSynthesizer":
-        from synth_assets.sequential.par import PARSynthesizer
-
-        return PARSynthesizer(spec.metadata, **spec.parameters)
-    from synth_assets.multi_table import IndependentSynthesizer
-
-    synthesizer = IndependentSynthesizer(spec.metadata, **spec.parameters)
+    synthesizer = registry.kind(spec.synthesizer).load()(spec.metadata, **spec.parameters)
     for table, entry in spec.table_parameters.items():
         synthesizer.set_table_parameters(table, entry["table_synthesizer"], entry["table_parameters"])
     return synthesizer

@@ -14,32 +14,13 @@ from typing import Literal, Optional
 
 from dagster import AssetKey, AssetSpec, TableColumn, TableColumnConstraints, TableColumnDep, TableColumnLineage, TableSchema
 
+from synth_assets.dagster import registry
 from synth_assets.dagster._constants import PII_TAG, ROLE_TAG
 from synth_assets.dagster.conditions import automation_condition
 from synth_assets.dagster.specs import AssetSource, SynthesizerSpec
 from synth_assets.metadata import TableMetadata
 
 Role = Literal["source", "real", "table_model", "synthesizer", "synthetic"]
-
-# Bumped when a synthesizer's learned state or sampling changes in a way that should refit models.
-MODEL_VERSIONS = {
-    "GaussianCopulaSynthesizer": "1",
-    "PARSynthesizer": "1",
-    "IndependentSynthesizer": "1",
-    "CTGANSynthesizer": "1",
-    "TVAESynthesizer": "1",
-    "CopulaGANSynthesizer": "1",
-}
-
-_KINDS = {
-    "GaussianCopulaSynthesizer": {"python", "scipy"},
-    "PARSynthesizer": {"pytorch"},
-    "IndependentSynthesizer": {"python"},
-    "CTGANSynthesizer": {"pytorch"},
-    "TVAESynthesizer": {"pytorch"},
-    "CopulaGANSynthesizer": {"pytorch"},
-}
-
 
 # Default keys: the first part is the role (a folder in the asset catalog), the last names the
 # role and the table, because the lineage graph labels a node by its key's last part: a group
@@ -127,7 +108,7 @@ def synthesizer_code_version(spec: SynthesizerSpec, table: Optional[str] = None)
     else:
         cls, params = spec.table_synthesizer(table), spec.table_model_parameters(table)
         metadata = spec.metadata.get_table_metadata(table).to_dict()
-    return stable_hash(cls, params, metadata, _package_version(), MODEL_VERSIONS[cls], FORMAT_VERSION)
+    return stable_hash(cls, params, metadata, _package_version(), registry.kind(cls).model_version, FORMAT_VERSION)
 
 
 def expected_dtype(column: dict) -> str:
@@ -261,13 +242,13 @@ class SyntheticAssetTranslator:
             "(fitted in its own step so executors can run the tables in parallel)."
         )
         metadata = {"synth_assets/synthesizer": cls, "synth_assets/parameters": spec.table_model_parameters(table)}
-        return description, set(_KINDS[cls]), metadata, synthesizer_code_version(spec, table)
+        return description, set(registry.kind(cls).kinds), metadata, synthesizer_code_version(spec, table)
 
     def _synthesizer_attributes(self, props: SyntheticAssetProps) -> tuple:
         spec = props.spec
-        kinds = set(_KINDS[spec.synthesizer])
-        if spec.is_multi_table and any("pytorch" in _KINDS[spec.table_synthesizer(t)] for t in spec.table_names):
-            kinds.add("pytorch")
+        kinds = set(registry.kind(spec.synthesizer).kinds)
+        if spec.is_multi_table:
+            kinds |= {"pytorch"} & {k for t in spec.table_names for k in registry.kind(spec.table_synthesizer(t)).kinds}
         description = spec.description or (
             f"Fitted {spec.synthesizer} over {', '.join(f'`{t}`' for t in spec.table_names)}."
         )
