@@ -466,3 +466,24 @@ def test_v1_categorical_order_is_an_ordinal():
     synthesizer = GaussianCopulaSynthesizer(Metadata.load_from_dict({"columns": columns}))
     synthesizer.fit(pd.DataFrame({"size": size, "price": price}))
     assert list(synthesizer._processor._transformers["size"].intervals) == ["XL", "L", "M", "S"]
+
+
+def test_numeric_pii_columns_are_generated_not_modelled(tmp_path):
+    """A phone number or zip code stored as a number is PII by name (as SDV): modelling it would keep
+    its quantiles, i.e. real values, in the model file."""
+    from synth_assets import GaussianCopulaSynthesizer
+
+    rng = np.random.default_rng(6)
+    real = pd.DataFrame({"phone": 2025550000 + rng.permutation(300), "zipcode": rng.integers(10000, 99999, 300),
+                         "amount": np.round(rng.normal(50, 5, 300), 2)})
+    columns = Metadata.detect_from_dataframe(real).get_table_metadata("table").columns
+    assert columns["phone"] == {"sdtype": "phone_number", "pii": True}
+    assert columns["zipcode"] == {"sdtype": "postcode", "pii": True}
+    synthesizer = GaussianCopulaSynthesizer(Metadata.detect_from_dataframe(real))
+    synthesizer.fit(real)
+    synthesizer.save(tmp_path / "m.pkl")
+    model_bytes = (tmp_path / "m.pkl").read_bytes()
+    as_bytes = lambda v: (str(v).encode(), np.float64(v).tobytes(), np.int64(v).tobytes())  # noqa: E731
+    assert not [v for v in real["phone"] if any(b in model_bytes for b in as_bytes(v))]
+    synthetic = synthesizer.sample(300)
+    assert not set(synthetic["phone"].astype(str)) & set(real["phone"].astype(str))

@@ -38,11 +38,11 @@ def detect_column(name: str, values: pd.Series) -> dict:
         return {"sdtype": "boolean"}
     if pd.api.types.is_datetime64_any_dtype(values):
         return {"sdtype": "datetime"}
+    pii = pii_sdtype_from_name(name)
+    if pii is not None:  # numbers too (phone, zip code, latitude), as SDV: their quantiles would leak
+        return {"sdtype": pii, "pii": True}
     if pd.api.types.is_numeric_dtype(values):
         return _detect_number(name, values, non_null)
-    pii = pii_sdtype_from_name(name)
-    if pii is not None:
-        return {"sdtype": pii, "pii": True}
     datetime_format = detect_datetime_format(values)
     if datetime_format is not None:
         return {"sdtype": "datetime", "datetime_format": datetime_format}
