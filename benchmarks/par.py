@@ -121,7 +121,7 @@ def run_ours(name: str, real: pd.DataFrame, num_sequences: int, pin=None, params
     synthesizer = PARSynthesizer(Metadata.load_from_dict(metadata_dict(name, real)), context_columns=context,
                                  seed=seed, **(params or {}))
     started = time.perf_counter()
-    synthesizer.fit(real)
+    synthesizer.fit(real, progress_callback=print_progress if len(real) > 50_000 else None)
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
     synthetic = synthesizer.sample(num_sequences)
@@ -179,9 +179,17 @@ def measure(name, engine, runner, real, pin=None, params=None, limit=None) -> di
     print(f"[{name}] {engine} ... (load {load()})", flush=True)
     n_seq = real[PANELS[name][0]].nunique()
     (synthetic, fit_s, sample_s, info), peak = run_isolated(runner, name, real, n_seq, pin, params)
-    return {"dataset": name, "engine": engine, "rows": len(real), "sequences": n_seq, "fit s": fit_s,
-            "sample s": sample_s, "peak RSS MB": peak, **info, **score(name, real, synthetic, limit),
-            "load": load()}
+    row = {"dataset": name, "engine": engine, "rows": len(real), "sequences": n_seq, "fit s": fit_s,
+           "sample s": sample_s, "peak RSS MB": peak, **info, **score(name, real, synthetic, limit),
+           "load": load()}
+    print("  " + markdown_table([row], COLUMNS).splitlines()[-1], flush=True)
+    return row
+
+
+def print_progress(total=None, completed=None, advance=None, message=None, **kwargs):
+    """Progress of long fits, one line per epoch (the same reports verbose=True shows)."""
+    shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in (message or {}).items() if k != "stage"}
+    print(f"    epoch {completed}/{total} {shown}", flush=True)
 
 
 def load() -> str:

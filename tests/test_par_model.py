@@ -417,3 +417,18 @@ def test_cuda_device_selection_on_a_cpu_machine(monkeypatch):
     assert par_model._auto_rows(2 ** 24, torch.device('cpu')) == 2_048
     with pytest.raises(ValueError, match='cpu'):
         par_model.resolve_device('mps')
+
+
+def test_sequences_longer_than_the_window_keep_their_trend_past_it():
+    # 30-step trends trained in windows of 8 steps (the exactness of the carried state is the
+    # forward-pass test above): sampled sequences keep direction and smooth steps across
+    # window boundaries.
+    steps_df, lengths, specs, ctx = _trend_data(n=64, steps=30, seed=2)
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=20, batch_size=32, seed=0,
+                    sequence_window=8, **FAST)
+    n = 100
+    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)[:, None]
+    values = model.sample(sign, np.full(n, 30), seed=5)['value'].to_numpy().reshape(n, 30)
+    late = np.diff(values[:, 16:], axis=1) * sign  # steps after two window boundaries
+    assert np.median(late) == pytest.approx(1.0, abs=0.3)
+    assert np.mean(np.sign(values[:, -1] - values[:, 0]) == sign[:, 0]) >= 0.95
