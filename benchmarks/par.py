@@ -82,12 +82,14 @@ def _load(name: str) -> pd.DataFrame:
         flights = load_rdataset("nycflights13", "flights")
         planes = load_rdataset("nycflights13", "planes").rename(columns={"year": "plane_year"})
         flights = flights.assign(time_hour=pd.to_datetime(flights["time_hour"]).dt.tz_localize(None))
-        columns = ["tailnum", "time_hour", "carrier", "origin", "dest", "dep_delay", "arr_delay", "air_time", "distance"]
+        columns = ["tailnum", "time_hour", "carrier", "origin", "dest", "dep_delay", "arr_delay", "air_time",
+                   "distance"]
         return flights[columns].merge(planes[["tailnum", *PANELS[name][2]]], on="tailnum")
     if name == "lahman_careers":
         # Every player's batting career since 1871, one row per season (stints summed).
         batting = load_lahman("Batting")
-        seasons = batting.groupby(["playerID", "yearID"], as_index=False)[["G", "AB", "R", "H", "HR", "RBI", "BB", "SO"]].sum()
+        counts = ["G", "AB", "R", "H", "HR", "RBI", "BB", "SO"]
+        seasons = batting.groupby(["playerID", "yearID"], as_index=False)[counts].sum()
         people = load_lahman("People")[["playerID", "bats", "throws"]].dropna()
         return seasons.merge(people, on="playerID")
     if name == "scale":
@@ -136,7 +138,8 @@ def run_sdv(name: str, real: pd.DataFrame, num_sequences: int, pin=None, params=
 
     warnings.filterwarnings("ignore")
     _, _, context = PANELS[name]
-    metadata = SDVMetadata.load_from_dict(sdv2_metadata({"tables": {name: metadata_dict(name, real)}, "relationships": []}))
+    tables = {"tables": {name: metadata_dict(name, real)}, "relationships": []}
+    metadata = SDVMetadata.load_from_dict(sdv2_metadata(tables))
     synthesizer = SDVPAR(metadata, context_columns=context, **(params or {}))
     started = time.perf_counter()
     synthesizer.fit({name: real})  # SDV 2.0 takes (and returns) {table: DataFrame}
@@ -145,7 +148,8 @@ def run_sdv(name: str, real: pd.DataFrame, num_sequences: int, pin=None, params=
     synthetic = synthesizer.sample_sequences(num_sequences)  # SDV 2.0's name for sample
     if isinstance(synthetic, dict):
         synthetic = synthetic[name]
-    return synthetic, fit_s, time.perf_counter() - started, {"device": "cpu", "epochs": synthesizer.get_parameters().get("epochs")}
+    info = {"device": "cpu", "epochs": synthesizer.get_parameters().get("epochs")}
+    return synthetic, fit_s, time.perf_counter() - started, info
 
 
 def score(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, limit: int | None = None) -> dict:
@@ -253,7 +257,8 @@ def scale_panel(num_sequences: int, length: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
-COLUMNS = ["dataset", "engine", "rows", "sequences", "epochs", "fit s", "sample s", "peak RSS MB", *SCORES, "device", "load"]
+COLUMNS = ["dataset", "engine", "rows", "sequences", "epochs", "fit s", "sample s", "peak RSS MB", *SCORES, "device",
+           "load"]
 
 
 def main():
