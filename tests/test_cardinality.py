@@ -11,7 +11,7 @@ from synth_assets.evaluation import cardinality_shape_similarity, referential_in
 from synth_assets.metadata import Metadata
 from synth_assets.multi_table import Cardinality, learn_cardinality
 from synth_assets.multi_table.cardinality import _adjust_total, _largest_remainder
-from synth_assets.multi_table.demo import make_demo_data
+from multi_table_demo import make_demo_data
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ def _par():
 
 def _multi():
     from synth_assets.multi_table import IndependentSynthesizer
-    from synth_assets.multi_table.demo import make_demo_data
+    from multi_table_demo import make_demo_data
 
     data, metadata = make_demo_data(num_users=20, seed=1)
     data["orders"].loc[data["orders"].index[:2], "amount"] = [np.inf, -np.inf]

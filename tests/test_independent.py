@@ -10,7 +10,7 @@ from synth_assets.errors import InvalidDataError
 from synth_assets.evaluation import cardinality_shape_similarity, referential_integrity
 from synth_assets.metadata import Metadata, MetadataError
 from synth_assets.multi_table import Cardinality, IndependentSynthesizer, KeysOnlyTable
-from synth_assets.multi_table.demo import make_demo_data
+from multi_table_demo import make_demo_data
 from synth_assets.persistence import load_synthesizer
 from synth_assets.single_table import GaussianCopulaSynthesizer
 

@@ -202,7 +202,7 @@ def test_default_base_dir_is_instance_storage(tmp_path):
     instance = DagsterInstance.ephemeral(tempdir=str(tmp_path))
     manager = SyntheticParquetIOManager()
     manager.setup_for_execution(build_init_resource_context(instance=instance))
-    assert str(manager.path_for(AssetKey(["synthetic", "t"]))).startswith(instance.storage_directory())
+    assert str(manager._base_path).startswith(instance.storage_directory())
 
 
 # -- integrity -------------------------------------------------------------------------------------

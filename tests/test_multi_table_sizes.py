@@ -5,7 +5,7 @@ import pytest
 
 from synth_assets.errors import NotFittedError, SynthesizerInputError
 from synth_assets.multi_table import IndependentSynthesizer
-from synth_assets.multi_table.demo import make_demo_data
+from multi_table_demo import make_demo_data
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def _panel():
 def _fit(kind):
     from synth_assets import single_table
     from synth_assets.multi_table import IndependentSynthesizer
-    from synth_assets.multi_table.demo import make_demo_data
+    from multi_table_demo import make_demo_data
     from synth_assets.sequential import PARSynthesizer
 
     if kind == "PARSynthesizer":

@@ -168,6 +168,44 @@ def build_source_assets(specs, synthetic_assets) -> list:
 
 
 # --------------------------------------------------------------------------- sensor
+def _scan_sources(entries, cursor: dict, synthetic_assets, initial_refit: bool) -> tuple:
+    """(new cursor, {spec name: (spec, {table: version})} to refit, observations, errors)."""
+    new_cursor, changed, events, errors = dict(cursor), {}, [], []
+    for spec, table, source in entries:
+        entry_id = f'{spec.name}/{table}'
+        previous = cursor.get(entry_id)
+        try:
+            current = fingerprint_file(source.path, previous)
+        except (OSError, ValueError) as error:  # missing / unreadable: keep the old state
+            errors.append(f'{table}: {error}')
+            continue
+        if previous and previous.get('fingerprint') == current['fingerprint']:
+            new_cursor[entry_id] = {**current, 'changes': previous.get('changes', 0)}
+            continue
+        # Counting changes keeps run keys unique when content returns to an earlier version
+        # (A -> B -> A -> B); Dagster launches a run key only once per sensor.
+        current = {**current, 'changes': (previous or {}).get('changes', 0) + 1}
+        new_cursor[entry_id] = current
+        events.append(AssetObservation(
+            asset_key=_key(synthetic_assets, spec, 'source', table),
+            tags={data_version_tag(): current['fingerprint']},
+            metadata={'fingerprint': current['fingerprint']},
+        ))
+        if previous is not None or initial_refit:
+            changed.setdefault(spec.name, (spec, {}))[1][table] = f"{current['fingerprint']}#{current['changes']}"
+    return new_cursor, changed, events, errors
+
+
+def _refit_request(spec, tables: dict, synthetic_assets, gpu_run_tags: bool) -> RunRequest:
+    """One refit run of ``tables`` of ``spec``; the run key hashes their versions."""
+    run_key = f'{spec.name}:' + hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
+    tags = {REFIT_TAG: ','.join(sorted(tables))}
+    if gpu_run_tags:
+        tags.update(_gpu_run_tags(spec))
+    return RunRequest(run_key=run_key, asset_selection=refit_selection(spec, tables, synthetic_assets),
+                      tags=_json_tags(tags))
+
+
 def build_source_sensor(specs, synthetic_assets, *, name: str = SOURCE_SENSOR_NAME,
                         minimum_interval_seconds: int = 60,
                         default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
@@ -191,39 +229,9 @@ def build_source_sensor(specs, synthetic_assets, *, name: str = SOURCE_SENSOR_NA
             cursor = json.loads(context.cursor) if context.cursor else {}
         except json.JSONDecodeError:
             cursor = {}
-        new_cursor, changed, events, errors = dict(cursor), {}, [], []
-        for spec, table, source in entries:
-            entry_id = f'{spec.name}/{table}'
-            previous = cursor.get(entry_id)
-            try:
-                current = fingerprint_file(source.path, previous)
-            except (OSError, ValueError) as error:  # missing / unreadable: keep the old state
-                errors.append(f'{table}: {error}')
-                continue
-            if previous and previous.get('fingerprint') == current['fingerprint']:
-                new_cursor[entry_id] = {**current, 'changes': previous.get('changes', 0)}
-                continue
-            # Counting changes keeps run keys unique when content returns to an earlier version
-            # (A -> B -> A -> B); Dagster launches a run key only once per sensor.
-            current = {**current, 'changes': (previous or {}).get('changes', 0) + 1}
-            new_cursor[entry_id] = current
-            events.append(AssetObservation(
-                asset_key=_key(synthetic_assets, spec, 'source', table),
-                tags={data_version_tag(): current['fingerprint']},
-                metadata={'path': source.path, 'fingerprint': current['fingerprint']},
-            ))
-            if previous is not None or initial_refit:
-                changed.setdefault(spec.name, (spec, {}))[1][table] = f"{current['fingerprint']}#{current['changes']}"
-        run_requests = []
-        for spec_name, (spec, tables) in changed.items():
-            selection = refit_selection(spec, tables, synthetic_assets)
-            run_key = f'{spec_name}:' + hashlib.sha256(
-                json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
-            tags = {REFIT_TAG: ','.join(sorted(tables))}
-            if gpu_run_tags:
-                tags.update(_gpu_run_tags(spec))
-            run_requests.append(RunRequest(run_key=run_key, asset_selection=selection,
-                                           tags=_json_tags(tags)))
+        new_cursor, changed, events, errors = _scan_sources(entries, cursor, synthetic_assets, initial_refit)
+        run_requests = [_refit_request(spec, tables, synthetic_assets, gpu_run_tags)
+                        for spec, tables in changed.values()]
         for message in errors:
             context.log.warning(f'source not readable, skipped: {message}')
         new_cursor_json = json.dumps(new_cursor, sort_keys=True)

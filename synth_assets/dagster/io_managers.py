@@ -118,17 +118,6 @@ class _AtomicUPathIOManager(ConfigurableIOManager, UPathIOManager):
 
         return safe_partition_path(base_path, partition)
 
-    def path_for(self, asset_key, partition_key: Optional[str] = None) -> "UPath":
-        """Where an asset (partition) is stored; for tests and tooling outside a run."""
-        from upath import UPath
-
-        if self._base_path is None:
-            self._base_path = UPath(self.base_dir, **(self.fs_options or {})) if self.base_dir else UPath("storage").absolute()
-        path = self._base_path.joinpath(*asset_key.path)
-        if partition_key is not None:
-            path = self.make_safe_partition_path(path, partition_key)
-        return self._with_extension(path)
-
 
 class SyntheticParquetIOManager(_AtomicUPathIOManager):
     """pandas DataFrames as parquet (pyarrow; dtypes and the pandas schema kept), written atomically.

@@ -100,6 +100,27 @@ class ChecksSpec(_Model):
 
 
 # -- the spec ----------------------------------------------------------------------------------
+def _validated_table_parameters(table_parameters: dict, tables: list, where: str) -> dict:
+    """{table: {table_synthesizer, table_parameters}} of a group, each validated by its kind."""
+    validated = {}
+    for table, entry in table_parameters.items():
+        if table not in tables:
+            raise ValueError(f"{where}: `table_parameters` names table '{table}', which is not in the metadata.")
+        try:
+            entry = TableSynthesizerParameters.model_validate(entry)
+        except ValidationError as error:
+            raise ValueError(
+                f"{where}: table_parameters['{table}']: " + format_errors(error, TableSynthesizerParameters)
+            ) from None
+        validated[table] = {
+            "table_synthesizer": entry.table_synthesizer,
+            "table_parameters": validate_parameters(
+                entry.table_synthesizer, entry.table_parameters, f"{where}, table_parameters['{table}']"
+            ),
+        }
+    return validated
+
+
 class SynthesizerSpec(_Model):
     """One synthesizer over one table (GaussianCopula, PAR) or a group of tables (Independent).
 
@@ -208,22 +229,7 @@ class SynthesizerSpec(_Model):
                 raise ValueError(f"{where}: parameter 'numerical_distributions' names {bad}, not columns of table '{tables[0]}'.")
         if self.table_parameters and self.synthesizer != "IndependentSynthesizer":
             raise ValueError(f"{where}: `table_parameters` only applies to IndependentSynthesizer.")
-        validated = {}
-        for table, entry in self.table_parameters.items():
-            if table not in tables:
-                raise ValueError(f"{where}: `table_parameters` names table '{table}', which is not in the metadata.")
-            try:
-                entry = TableSynthesizerParameters.model_validate(entry)
-            except ValidationError as error:
-                raise ValueError(
-                    f"{where}: table_parameters['{table}']: " + format_errors(error, TableSynthesizerParameters)
-                ) from None
-            validated[table] = {
-                "table_synthesizer": entry.table_synthesizer,
-                "table_parameters": validate_parameters(
-                    entry.table_synthesizer, entry.table_parameters, f"{where}, table_parameters['{table}']"
-                ),
-            }
+        validated = _validated_table_parameters(self.table_parameters, tables, where)
         object.__setattr__(self, "table_parameters", validated)
         if self.gpu is None:
             object.__setattr__(self, "gpu", synthesizer_kind(self.synthesizer).uses_gpu or any(
