@@ -499,3 +499,17 @@ def test_demo_lineage_reads_every_node_labelled_once_per_group():
     assert parents["batting"] == {
         AssetKey(["synthesizer", "lahman_2019"]), AssetKey(["real", "real_batting"]),
         AssetKey(["synthetic", "synthetic_people"]), AssetKey(["synthetic", "synthetic_teams"])}
+
+
+def test_assets_reference_the_code_that_declared_their_spec():
+    import runpy
+
+    defs = runpy.run_path(str(ROOT / "definitions.py"))["defs"]
+    source = (ROOT / "definitions.py").read_text().splitlines()
+    for key in (AssetKey(["synthetic", "synthetic_gapminder"]), AssetKey(["real", "real_people"]),
+                AssetKey(["synthesizer", "pitching_copula"])):
+        spec = defs.resolve_assets_def(key).specs_by_key[key]
+        (reference,) = spec.metadata["dagster/code_references"].code_references
+        assert reference.file_path == str(ROOT / "definitions.py")
+        assert "SynthesizerSpec(" in source[reference.line_number - 1] or "SynthesizerSpec(" in source[reference.line_number - 2]
+        assert str(ROOT) not in (spec.description or "")  # no absolute paths in descriptions

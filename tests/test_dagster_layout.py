@@ -45,3 +45,20 @@ def test_test_helpers_are_not_shipped_in_the_package():
     from synth_assets.dagster.io_managers import SyntheticParquetIOManager
 
     assert not hasattr(SyntheticParquetIOManager, "path_for")
+
+
+def test_skewed_columns_are_plotted_on_a_log_axis():
+    import numpy as np
+    import pandas as pd
+
+    from synth_assets.evaluation.plots import distribution_figure, is_skewed
+    from synth_assets.metadata import Metadata
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"income": rng.lognormal(10, 1.5, 500), "age": rng.normal(40, 10, 500),
+                         "steals": rng.poisson(0.3, 500) * rng.integers(1, 30, 500)})
+    metadata = Metadata.load_from_dict({"columns": {c: {"sdtype": "numerical"} for c in real}})
+    figure, logged = distribution_figure(real, real.sample(frac=1, random_state=1), metadata.get_table_metadata("table"))
+    assert logged == ["income", "steals"]  # heavy tails (with zeros too); the normal column stays linear
+    assert [a.get_title() for a in figure.axes if a.get_visible()] == ["income (log)", "age", "steals (log)"]
+    assert not is_skewed(pd.Series([-5.0, 1.0, 2.0, 1000.0]))  # negative values: no log axis

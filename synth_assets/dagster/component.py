@@ -130,11 +130,13 @@ class SynthesizerComponent(Component, Resolvable, Model):
             metadata = _resolve_path(metadata, base_dir)
         elif metadata is None:
             metadata = _detect_metadata(self.name, sources)
-        return SynthesizerSpec(
+        spec = SynthesizerSpec(
             name=self.name, synthesizer=self.synthesizer, metadata=metadata, sources=sources,
             parameters=self.parameters, table_parameters=self.table_parameters,
             sample=self.sample, checks=self.checks, group_name=self.group_name,
             owners=self.owners, tags=self.tags, description=self.description, gpu=self.gpu)
+        spec._defined_at = (str((base_dir / 'defs.yaml').resolve()), 1)  # code references: the YAML
+        return spec
 
     def build_defs(self, context: ComponentLoadContext) -> Definitions:
         from synth_assets.dagster.assets import build_synthetic_assets

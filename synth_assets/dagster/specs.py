@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, Optional, Union
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from synth_assets.dagster.gpu import GpuConfig
 from synth_assets.dagster.parameters import TableSynthesizerParameters, _Model, format_errors
@@ -18,6 +18,21 @@ from synth_assets.dagster.registry import kind as synthesizer_kind
 from synth_assets.metadata import Metadata
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _caller_location() -> Optional[tuple]:
+    """The first stack frame outside synth_assets, pydantic and dagster: who built the spec."""
+    import os
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.split(".")[0] not in ("synth_assets", "pydantic", "pydantic_core", "dagster", "importlib"):
+            name = frame.f_code.co_filename
+            return (os.path.abspath(name), frame.f_lineno) if not name.startswith("<") else None
+        frame = frame.f_back
+    return None
 
 
 def check_name(kind: str, value: str) -> str:
@@ -143,6 +158,18 @@ class SynthesizerSpec(_Model):
     checks: Optional[ChecksSpec] = Field(default_factory=ChecksSpec)
     gpu: Optional[bool] = None
     gpu_config: Optional[GpuConfig] = None  # k8s settings for GPU steps; default GpuConfig()
+    _defined_at: Optional[tuple] = PrivateAttr(default=None)  # (file, line) of the code that built it
+
+    @model_validator(mode="after")
+    def _remember_where(self):
+        # The assets' code references point here: the user's spec, not the factory's internals.
+        self._defined_at = _caller_location()
+        return self
+
+    @property
+    def defined_at(self) -> Optional[tuple]:
+        """(absolute file, line) where this spec was created, for the assets' code references."""
+        return self._defined_at
 
     @model_validator(mode="before")
     @classmethod

@@ -201,6 +201,7 @@ class SyntheticAssetTranslator:
         spec = props.spec
         description, kinds, metadata, code_version = getattr(self, f"_{props.role}_attributes")(props)
         tags = {**spec.tags, ROLE_TAG: props.role}
+        metadata = {**metadata, **code_references(spec)}
         if props.table and props.role in ("real", "synthetic") and pii_columns(props.table_metadata):
             # Real tables hold real personal data; synthetic ones hold generated stand-ins.
             tags[PII_TAG] = "true" if props.role == "real" else "generated"
@@ -268,6 +269,21 @@ class SyntheticAssetTranslator:
                     "dagster/column_lineage": column_lineage(spec, table, self._key("real", spec, table))}
         code_version = stable_hash(spec.sample.model_dump(), _package_version())
         return description, {"pandas", "parquet"}, metadata, code_version
+
+
+def code_references(spec: SynthesizerSpec) -> dict:
+    """`dagster/code_references` to where the spec was written (the UI links to the source)."""
+    if spec.defined_at is None:
+        return {}
+    import warnings
+
+    from dagster import BetaWarning, CodeReferencesMetadataValue, LocalFileCodeReference
+
+    path, line = spec.defined_at
+    with warnings.catch_warnings():  # code references are a beta API
+        warnings.simplefilter("ignore", BetaWarning)
+        reference = LocalFileCodeReference(file_path=path, line_number=line, label=f"SynthesizerSpec '{spec.name}'")
+        return {"dagster/code_references": CodeReferencesMetadataValue(code_references=[reference])}
 
 
 def source_label(path: str) -> str:

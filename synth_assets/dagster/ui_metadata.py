@@ -8,7 +8,6 @@ evaluation code are imported inside the functions that use them, never at module
 from __future__ import annotations
 
 import base64
-import io
 import math
 from typing import Optional
 
@@ -19,8 +18,6 @@ from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSch
 from synth_assets.metadata import TableMetadata
 
 PREVIEW_ROWS = 10
-MAX_PLOTTED_COLUMNS = 6
-MAX_PLOTTED_CATEGORIES = 10
 
 
 def _finite(value) -> Optional[float]:
@@ -82,17 +79,16 @@ def preview_markdown(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> MetadataV
 
 # -- fitting ---------------------------------------------------------------------------------------
 def _png_markdown(figure, title: str) -> MetadataValue:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
-    encoded = base64.b64encode(buffer.getvalue()).decode()
+    from synth_assets.evaluation.plots import png_bytes
+
+    encoded = base64.b64encode(png_bytes(figure)).decode()
     return MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
 
 
 def _figure(width: float, height: float):
-    # A bare Figure renders with Agg and never touches pyplot's global backend state.
-    from matplotlib.figure import Figure
+    from synth_assets.evaluation.plots import figure
 
-    return Figure(figsize=(width, height))
+    return figure(width, height)
 
 
 def loss_curve_markdown(loss: pd.DataFrame, title: str = "Training loss") -> Optional[MetadataValue]:
@@ -219,57 +215,9 @@ def multi_table_entries(real: dict, synthetic: dict, metadata) -> dict:
 
 
 # -- distribution plots ----------------------------------------------------------------------------
-def _plotted_columns(table_metadata: TableMetadata, limit: int) -> list[str]:
-    chosen = []
-    for name, column in table_metadata.columns.items():
-        if table_metadata.is_generated(name) or name in (table_metadata.sequence_key,):
-            continue  # ids and PII are generated, never learned: nothing to compare
-        if column.get("sdtype") in ("numerical", "datetime", "categorical", "boolean"):
-            chosen.append(name)
-        if len(chosen) == limit:
-            break
-    return chosen
+def distribution_plots_markdown(real: pd.DataFrame, synthetic: pd.DataFrame, table_metadata: TableMetadata) -> Optional[MetadataValue]:
+    """Real vs synthetic distributions (synth_assets.evaluation.plots) as an embedded PNG."""
+    from synth_assets.evaluation.plots import distribution_figure
 
-
-def distribution_plots_markdown(
-    real: pd.DataFrame, synthetic: pd.DataFrame, table_metadata: TableMetadata, max_columns: int = MAX_PLOTTED_COLUMNS
-) -> Optional[MetadataValue]:
-    """Real vs synthetic histograms (numbers, dates) and category frequencies, one panel per column."""
-    columns = [c for c in _plotted_columns(table_metadata, max_columns) if c in real.columns and c in synthetic.columns]
-    if not columns:
-        return None
-    per_row = min(3, len(columns))
-    rows = math.ceil(len(columns) / per_row)
-    figure = _figure(4 * per_row, 2.8 * rows)
-    axes = np.atleast_1d(figure.subplots(rows, per_row)).ravel()
-    for axis, name in zip(axes, columns):
-        sdtype = table_metadata.columns[name].get("sdtype")
-        if sdtype in ("numerical", "datetime"):
-            if sdtype == "datetime":
-                fmt = table_metadata.columns[name].get("datetime_format")
-                r = pd.to_datetime(real[name], format=fmt, errors="coerce").dropna().astype("int64") / 8.64e13
-                s = pd.to_datetime(synthetic[name], format=fmt, errors="coerce").dropna().astype("int64") / 8.64e13
-                axis.set_xlabel("days since 1970")
-            else:
-                r = pd.to_numeric(real[name], errors="coerce").dropna()
-                s = pd.to_numeric(synthetic[name], errors="coerce").dropna()
-            if len(r) and len(s):
-                both = np.concatenate([r.to_numpy(float), s.to_numpy(float)])
-                bins = np.histogram_bin_edges(both, bins=30)
-                axis.hist(r, bins=bins, density=True, alpha=0.5, label="real")
-                axis.hist(s, bins=bins, density=True, alpha=0.5, label="synthetic")
-        else:
-            r = real[name].astype(str).value_counts(normalize=True)
-            s = synthetic[name].astype(str).value_counts(normalize=True)
-            top = r.index[:MAX_PLOTTED_CATEGORIES]
-            x = np.arange(len(top))
-            axis.bar(x - 0.2, r.reindex(top).fillna(0), width=0.4, label="real")
-            axis.bar(x + 0.2, s.reindex(top).fillna(0), width=0.4, label="synthetic")
-            axis.set_xticks(x)
-            axis.set_xticklabels([str(t)[:12] for t in top], rotation=45, ha="right", fontsize=7)
-        axis.set_title(name, fontsize=9)
-        axis.legend(fontsize=7)
-    for axis in axes[len(columns):]:
-        axis.set_visible(False)
-    figure.tight_layout()
-    return _png_markdown(figure, "real vs synthetic distributions")
+    figure, _ = distribution_figure(real, synthetic, table_metadata)
+    return None if figure is None else _png_markdown(figure, "real vs synthetic distributions")
