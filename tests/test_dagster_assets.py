@@ -99,6 +99,7 @@ def test_copula_materializes_with_ui_metadata(copula):
     assert sample["dagster/row_count"] == 1704 and sample["synth_assets/seed"] == 5
     for key in ("quality_score", "column_shapes_score", "column_pair_trends_score"):
         assert 0.6 < sample[f"synth_assets/{key}"] <= 1.0, key
+        assert sample[f"synth_assets/{key}"] == round(sample[f"synth_assets/{key}"], 3), key  # 3 digits in the UI
     assert sample["synth_assets/preview"].count("\n") >= 11  # header, rule, 10 rows
     assert _png(sample["synth_assets/distributions"]).startswith(b"\x89PNG")
     synthetic_spec = _specs_by_key(built)[AssetKey(["synthetic", "synthetic_gap"])]
@@ -513,3 +514,13 @@ def test_assets_reference_the_code_that_declared_their_spec():
         assert reference.file_path == str(ROOT / "definitions.py")
         assert "SynthesizerSpec(" in source[reference.line_number - 1] or "SynthesizerSpec(" in source[reference.line_number - 2]
         assert str(ROOT) not in (spec.description or "")  # no absolute paths in descriptions
+
+
+def test_readme_lists_every_sensor_and_schedule_of_the_demo():
+    import runpy
+
+    defs = runpy.run_path(str(ROOT / "definitions.py"))["defs"]
+    readme = (ROOT / "README.md").read_text()
+    names = [s.name for s in defs.sensors] + [s.name for s in defs.schedules]
+    assert "synthetic_automation_sensor_gpu" in names
+    assert [n for n in names if f"`{n}`" not in readme and f"start {n}`" not in readme] == []

@@ -29,12 +29,13 @@ def _finite(value) -> Optional[float]:
 
 
 def _floats(entries: dict) -> dict:
-    """Float metadata for the finite values only (a NaN score means 'not applicable')."""
+    """Float metadata for the finite values only (a NaN score means 'not applicable'), rounded to
+    3 decimals: scores read 0.873, not 0.8731226458310243."""
     out = {}
     for key, value in entries.items():
         number = _finite(value)
         if number is not None:
-            out[key] = MetadataValue.float(number)
+            out[key] = MetadataValue.float(round(number, 3))
     return out
 
 
@@ -132,7 +133,7 @@ def fit_entries(
         if len(numeric.columns):
             last = _finite(pd.to_numeric(numeric.iloc[-1, 0], errors="coerce"))
             if last is not None:
-                entries["synth_assets/final_loss"] = MetadataValue.float(last)
+                entries["synth_assets/final_loss"] = MetadataValue.float(round(last, 4))
         curve = loss_curve_markdown(loss)
         if curve is not None:
             entries["synth_assets/loss_curve"] = curve
