@@ -20,6 +20,8 @@ def test_core_checks_holdout_and_contracts_import_and_run_without_dagster():
         "from synth_assets.evaluation.holdout import holdout_mask\n"
         "from synth_assets.evaluation.contracts import derive_contract\n"
         "from synth_assets.fingerprints import content_fingerprint\n"
+        "from synth_assets.profiles import profile_table\n"
+        "from synth_assets.evaluation.plots import distribution_figure\n"
         "real = pd.DataFrame({'a': range(60), 'b': ['x', 'y'] * 30})\n"
         "table = {'columns': {'a': {'sdtype': 'numerical'}, 'b': {'sdtype': 'categorical'}}}\n"
         "plan = plan_table_checks('t', table, CheckSettings(contract=False))\n"

@@ -220,7 +220,7 @@ class _Builder:
 
 def assemble_group(spec: SynthesizerSpec, real: dict, models: dict):
     """(IndependentSynthesizer, UI metadata) from the per-table models and the key columns."""
-    from synth_assets.dagster.types import store_profiles, stored_profile
+    from synth_assets.profiles import store_profiles, stored_profile
 
     group = steps.make_synthesizer(spec)
     started = time.perf_counter()

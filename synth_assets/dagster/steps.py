@@ -144,7 +144,7 @@ def training_rows(context, spec: SynthesizerSpec, table: str, real):
 def fit_on_training_rows(context, spec: SynthesizerSpec, table: str, real, fit, what: str, sequences: bool = False):
     """`fit(training rows)`, then keep real PII out of the model's output, store the real table's
     profile for the type check and record fit metadata; returns the fitted model."""
-    from synth_assets.dagster.types import profile_sequences, profile_table, store_profiles
+    from synth_assets.profiles import profile_sequences, profile_table, store_profiles
 
     training = training_rows(context, spec, table, real)
     context.log.info(f"Fitting {what} on {len(training)} rows of '{table}'.")
@@ -176,7 +176,7 @@ def _fit_metadata(model, fit_seconds: float, num_rows: int) -> dict:
 def sample_tables(context, spec: SynthesizerSpec, config: SampleConfig, synthesizer) -> tuple:
     """({table: frame}, seconds, seed): the stored synthesizer's sample, sized by run config, then
     the spec's SampleSpec, then the real data's size."""
-    from synth_assets.dagster.types import stored_profile
+    from synth_assets.profiles import stored_profile
 
     _check_sample_config(spec, config)
     seed = sampling_seed(context, spec, config)
@@ -209,7 +209,7 @@ def _sample_one(spec: SynthesizerSpec, config: SampleConfig, synthesizer, profil
 def type_checked(spec: SynthesizerSpec, table: str, frame, synthesizer):
     """The sample with its real profile attached, after the table's Dagster type check passed
     (a failure names the column and writes nothing)."""
-    from synth_assets.dagster.types import attach_profile, stored_profile
+    from synth_assets.profiles import attach_profile, stored_profile
 
     value = attach_profile(frame, stored_profile(synthesizer, table))
     dagster_type = table_dagster_type(table, spec.metadata.get_table_metadata(table), role="synthetic")

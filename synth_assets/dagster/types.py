@@ -4,7 +4,7 @@ Two layers, both run by Dagster's type check at every materialization:
 
 * static, from the metadata: exactly the metadata's columns; a dtype family per sdtype; primary
   and alternate keys non-null and unique; the sequence key non-null;
-* a profile of the real table taken when the synthesizer is fitted (kept inside the stored
+* a profile of the real table (``synth_assets.profiles``) taken when the synthesizer is fitted (kept inside the stored
   synthesizer, attached to each sampled frame's ``attrs``): numeric / datetime ranges (only when
   the synthesizer enforces min/max values, as a correct one then stays inside them), category
   sets (non-PII categorical and boolean columns), and no missing values where the real column
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 from dagster import DagsterType
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
@@ -29,72 +28,19 @@ from dagster_pandas.constraints import (
 )
 
 from synth_assets.metadata import TableMetadata
+from synth_assets.profiles import (  # re-exported: the factory and tests read profiles here too
+    PROFILE_ATTR,
+    attach_profile,
+    profile_sequences,
+    profile_table,
+    store_profiles,
+    stored_profile,
+)
+from synth_assets.profiles import as_datetime as _as_datetime
+from synth_assets.profiles import plain as _plain
 
-PROFILE_ATTR = "synth_assets_profile"
-MAX_PROFILE_CATEGORIES = 1000
-_PROFILES_ATTRIBUTE = "_synth_assets_profiles"
-
-
-# -- profiles --------------------------------------------------------------------------------------
-def _as_datetime(values: pd.Series, column: dict) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    return pd.to_datetime(values, format=column.get("datetime_format"), errors="coerce")
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def profile_table(data: pd.DataFrame, table_metadata: TableMetadata, enforce_min_max_values: bool = True) -> dict:
-    """What a correct synthetic sample of `data` must respect, per column (JSON-friendly)."""
-    columns = {}
-    for name, column in table_metadata.columns.items():
-        if name not in data.columns:
-            continue
-        values = data[name]
-        entry: dict = {"nullable": bool(values.isna().any())}
-        sdtype = column.get("sdtype")
-        if table_metadata.is_generated(name) or name == table_metadata.sequence_key:
-            columns[name] = {"nullable": entry["nullable"]}
-            continue
-        if sdtype == "numerical" and enforce_min_max_values:
-            numbers = pd.to_numeric(values, errors="coerce").dropna()
-            if len(numbers):
-                entry["min"], entry["max"] = float(numbers.min()), float(numbers.max())
-        elif sdtype == "datetime" and enforce_min_max_values:
-            stamps = _as_datetime(values, column).dropna()
-            if len(stamps):
-                entry["min"], entry["max"] = stamps.min().isoformat(), stamps.max().isoformat()
-        elif sdtype in ("categorical", "boolean") or (sdtype not in ("numerical", "datetime", "id")):
-            distinct = pd.unique(values.dropna())
-            if len(distinct) <= MAX_PROFILE_CATEGORIES:
-                entry["categories"] = [_plain(v) for v in distinct]
-        columns[name] = entry
-    return {"num_rows": int(len(data)), "columns": columns}
-
-
-def profile_sequences(data: pd.DataFrame, table_metadata: TableMetadata) -> dict:
-    key = table_metadata.sequence_key
-    return {"num_sequences": int(data[key].nunique())} if key and key in data.columns else {}
-
-
-def store_profiles(synthesizer, profiles: dict) -> None:
-    """Keep {table: profile} inside the fitted synthesizer (pickled with it)."""
-    existing = dict(getattr(synthesizer, _PROFILES_ATTRIBUTE, None) or {})
-    existing.update(profiles)
-    setattr(synthesizer, _PROFILES_ATTRIBUTE, existing)
-
-
-def stored_profile(synthesizer, table: str) -> dict | None:
-    return (getattr(synthesizer, _PROFILES_ATTRIBUTE, None) or {}).get(table)
-
-
-def attach_profile(frame: pd.DataFrame, profile: dict | None) -> pd.DataFrame:
-    if profile is not None:
-        frame.attrs[PROFILE_ATTR] = profile
-    return frame
-
+__all__ = ["PROFILE_ATTR", "attach_profile", "profile_sequences", "profile_table", "store_profiles",
+           "stored_profile", "table_dagster_type"]
 
 # -- constraints -----------------------------------------------------------------------------------
 def _examples(values: pd.Series, limit: int = 5) -> list:
