@@ -407,14 +407,13 @@ def test_detect_relationships_by_name_and_containment():
     metadata.validate_data({"users": users, "orders": orders, "stores": stores, "sales": sales})
 
 
-def test_self_reference_stays_a_plain_column():
-    # 'employees_id' names the table's own key 'id' and its values are contained: a self-reference.
-    employees = pd.DataFrame({"id": np.arange(10), "employees_id": [0, 0, 0, 1, 1, 1, 2, 2, 2, 0]})
-    with pytest.warns(UserWarning, match="table 'employees': column 'employees_id' references its own table"):
-        metadata = Metadata.detect_from_dataframes({"employees": employees})
+def test_self_reference_without_roots_stays_a_plain_column():
+    # Every row points at a row (no null roots): that is a cycle, never a valid self-reference.
+    employees = pd.DataFrame({"id": np.arange(10), "manager_id": [0, 0, 0, 1, 1, 1, 2, 2, 2, 0]})
+    metadata = Metadata.detect_from_dataframes({"employees": employees})
     assert metadata.relationships == []
     assert metadata.get_table_metadata("employees").primary_key == "id"
-    assert metadata.get_table_metadata("employees").columns["employees_id"]["sdtype"] == "numerical"
+    assert metadata.get_table_metadata("employees").columns["manager_id"]["sdtype"] == "numerical"
 
 
 def test_detect_rejects_duplicate_column_names():

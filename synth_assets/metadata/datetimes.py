@@ -19,13 +19,26 @@ DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S.%f",
     "%Y-%m-%dT%H:%M:%S.%f",
     "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S%z",  # str() of tz-aware Timestamps: SDV 2.0 detects this one
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
     "%m/%d/%Y",
     "%d/%m/%Y",
     "%Y/%m/%d",
     "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
     "%d-%m-%Y",
     "%d %b %Y",
     "%b %d %Y",
+    "%b %d, %Y",
+    "%b %d, %Y %I:%M %p",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%B %d, %Y %I:%M %p",
+    "%m/%d/%Y %I:%M %p",
     "%m/%d/%Y %H:%M",
     "%d/%m/%Y %H:%M",
     "%m/%d/%Y %H:%M:%S",
@@ -33,6 +46,9 @@ DATETIME_FORMATS = (
     "%Y%m%d",
 )
 _SAMPLE = 1000
+MIXED = "mixed"  # pandas' per-value parsing: the fallback when no single format fits
+# A date needs a year and a day: short number ranges ("6-10") must not parse as this year's dates.
+_DATE_LIKE = r"^(?=(?:\D*\d){6})(?=.*\d{4})"
 
 
 def detect_datetime_format(values: pd.Series) -> str | None:
@@ -47,6 +63,14 @@ def detect_datetime_format(values: pd.Series) -> str | None:
     return None
 
 
+def parses_as_mixed_datetimes(values: pd.Series) -> bool:
+    """Every (sampled) text value is a date pandas can read on its own (mixed formats or zones)."""
+    sample = values.dropna().astype(str).head(_SAMPLE)
+    if sample.empty or not sample.str.contains(_DATE_LIKE).all():
+        return False
+    return bool(_to_datetime(sample, MIXED).notna().all())
+
+
 def is_text_datetime(values: pd.Series) -> bool:
     return not pd.api.types.is_datetime64_any_dtype(values) and not pd.api.types.is_numeric_dtype(values)
 
@@ -57,7 +81,11 @@ def parse_datetimes(values: pd.Series, datetime_format: str | None = None) -> pd
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
     if datetime_format is None and is_text_datetime(values):
-        datetime_format = detect_datetime_format(values)
+        datetime_format = detect_datetime_format(values) or MIXED
+    return _to_datetime(values, datetime_format)
+
+
+def _to_datetime(values: pd.Series, datetime_format: str | None) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format": we tried ours
         try:

@@ -8,8 +8,8 @@ import warnings
 import pandas as pd
 
 from synth_assets.errors import InvalidDataError
-from synth_assets.metadata.datetimes import detect_datetime_format
-from synth_assets.metadata.pii_detection import is_unique_text, pii_sdtype_from_content, pii_sdtype_from_name
+from synth_assets.metadata.datetimes import detect_datetime_format, parses_as_mixed_datetimes
+from synth_assets.metadata.pii_detection import is_unique_text, pii_sdtype_by_name, pii_sdtype_from_content
 from synth_assets.metadata.table import TableMetadata
 
 
@@ -30,7 +30,8 @@ def _looks_like_id(name: str, non_null: pd.Series) -> bool:
 
 
 def detect_column(name: str, values: pd.Series) -> dict:
-    """SDV's sdtype for one column; identifiers and PII (by name, then by content) are generated."""
+    """SDV's sdtype for one column; identifiers and PII (by name, then by content) are generated.
+    Values that parse as datetimes stay datetimes whatever the name ("last_login")."""
     non_null = values.dropna()
     if pd.api.types.is_bool_dtype(values) or (
         values.dtype == object and len(non_null) and non_null.map(type).eq(bool).all()
@@ -38,14 +39,19 @@ def detect_column(name: str, values: pd.Series) -> dict:
         return {"sdtype": "boolean"}
     if pd.api.types.is_datetime64_any_dtype(values):
         return {"sdtype": "datetime"}
-    pii = pii_sdtype_from_name(name)
+    if pd.api.types.is_timedelta64_dtype(values):
+        return _detect_timedelta(name)
+    is_numeric = pd.api.types.is_numeric_dtype(values)
+    datetime_spec = None if is_numeric else _detect_text_datetime(values)
+    if datetime_spec is not None:
+        return datetime_spec
+    pii, warning = pii_sdtype_by_name(name, non_null)
+    if warning:
+        warnings.warn(warning, UserWarning, stacklevel=2)
     if pii is not None:  # numbers too (phone, zip code, latitude), as SDV: their quantiles would leak
         return {"sdtype": pii, "pii": True}
-    if pd.api.types.is_numeric_dtype(values):
+    if is_numeric:
         return _detect_number(name, values, non_null)
-    datetime_format = detect_datetime_format(values)
-    if datetime_format is not None:
-        return {"sdtype": "datetime", "datetime_format": datetime_format}
     if _looks_like_id(name, non_null):
         return {"sdtype": "id"}
     pii = pii_sdtype_from_content(non_null)
@@ -54,6 +60,35 @@ def detect_column(name: str, values: pd.Series) -> dict:
     if is_unique_text(non_null):
         return {"sdtype": "unknown", "pii": True}
     return {"sdtype": "categorical"}
+
+
+def _detect_text_datetime(values: pd.Series) -> dict | None:
+    datetime_format = detect_datetime_format(values)
+    if datetime_format is not None:
+        return {"sdtype": "datetime", "datetime_format": datetime_format}
+    if parses_as_mixed_datetimes(values):
+        # Dates, so never PII; but with no one format to read and write them in, they are categories
+        # until the user converts them.
+        warnings.warn(
+            f"column '{values.name}': datetimes in mixed formats or time zones are detected as categorical. "
+            f"To model them as datetimes, convert first: pd.to_datetime(df['{values.name}'], format='mixed', "
+            "utc=True).",
+            UserWarning,
+            stacklevel=3,
+        )
+        return {"sdtype": "categorical"}
+    return None
+
+
+def _detect_timedelta(name: str) -> dict:
+    # No sdtype models durations; as categories their real values would be copied.
+    warnings.warn(
+        f"column '{name}': durations (timedelta) are not modelled, so it is generated as sdtype 'unknown' "
+        f"(pii=True). To model it, convert it to numbers first, e.g. df['{name}'].dt.total_seconds().",
+        UserWarning,
+        stacklevel=3,
+    )
+    return {"sdtype": "unknown", "pii": True}
 
 
 def _detect_number(name: str, values: pd.Series, non_null: pd.Series) -> dict:
@@ -78,41 +113,54 @@ def detect_table(data: pd.DataFrame) -> TableMetadata:
     return table
 
 
-def detect_relationships(tables: dict[str, TableMetadata], data: dict[str, pd.DataFrame]) -> list[dict]:
-    """Child column named like a parent's primary key (or `<parent>_id`) whose values it contains."""
-    relationships = []
-    for parent, parent_meta in tables.items():
-        pk = parent_meta.primary_key
-        if pk is None:
-            continue
-        parent_values = data[parent][pk].dropna()
+# Name words of a column that points at another row of its own table.
+_SELF_REFERENCE_WORDS = frozenset({
+    "manager", "parent", "reports", "supervisor", "boss", "mentor", "referrer", "referred", "sponsor",
+    "predecessor", "successor", "previous", "prev", "next", "superior", "head", "lead", "owner", "root",
+})
+
+
+def _names_a_self_reference(column: str) -> bool:
+    words = set(_normalise(column).split("_"))
+    return bool(words & _SELF_REFERENCE_WORDS)
+
+
+def _references(child_values: pd.Series, parent_values: pd.Series) -> bool:
+    return not child_values.empty and bool(child_values.isin(parent_values).all())
+
+
+def _is_reference(tables, data, parent: str, child: str, column: str) -> bool:
+    """Whether `child.column` points at `parent`'s primary key: named like it (or, within one table,
+    like a self-reference: manager_id, parent_id, reports_to) and all its values are in it."""
+    pk = tables[parent].primary_key
+    if child == parent:  # roots (nulls) are needed: without them every chain of references is a cycle
+        named = column != pk and _names_a_self_reference(column) and data[child][column].isna().any()
+    else:
         candidates = {_normalise(pk)}
         if _normalise(pk) == "id":
             candidates.add(f"{_normalise(parent)}_id")
+        named = _normalise(column) in candidates
+    return named and _references(data[child][column].dropna(), data[parent][pk].dropna())
+
+
+def detect_relationships(tables: dict[str, TableMetadata], data: dict[str, pd.DataFrame]) -> list[dict]:
+    """Child column named like a parent's primary key (or `<parent>_id`) whose values it contains;
+    within one table, a column named like a self-reference whose values are all primary keys."""
+    relationships = []
+    for parent, parent_meta in tables.items():
+        if parent_meta.primary_key is None:
+            continue
         for child, child_meta in tables.items():
-            for column in child_meta.columns:
-                if child == parent and column == pk:
-                    continue
-                if _normalise(column) not in candidates:
-                    continue
-                child_values = data[child][column].dropna()
-                if child_values.empty or not child_values.isin(parent_values).all():
-                    continue
-                if child == parent:
-                    warnings.warn(
-                        f"table '{child}': column '{column}' references its own table; "
-                        "self-references are not supported, so it stays a plain column."
-                    )
+            for column in list(child_meta.columns):
+                if not _is_reference(tables, data, parent, child, column):
                     continue
                 child_meta.columns[column] = {"sdtype": "id"}
                 if child_meta.primary_key == column:
                     child_meta.primary_key = None
-                relationships.append(
-                    {
-                        "parent_table_name": parent,
-                        "parent_primary_key": pk,
-                        "child_table_name": child,
-                        "child_foreign_key": column,
-                    }
-                )
+                relationships.append({
+                    "parent_table_name": parent,
+                    "parent_primary_key": parent_meta.primary_key,
+                    "child_table_name": child,
+                    "child_foreign_key": column,
+                })
     return relationships

@@ -16,7 +16,10 @@ from synth_assets.metadata.table import TableMetadata
 
 METADATA_SPEC_VERSION = "V1"
 # Spec versions SDV writes -> the multi-table version we keep (single-table files become one table).
-_SPEC_VERSIONS = {"V1": "V1", "V2": "V2", "SINGLE_TABLE_V1": "V1", "SINGLE_TABLE_V2": "V2"}
+# SDV 1.x's MultiTableMetadata wrote MULTI_TABLE_V1; SDV 2.0 loads it, and so do we.
+_SPEC_VERSIONS = {
+    "V1": "V1", "V2": "V2", "SINGLE_TABLE_V1": "V1", "SINGLE_TABLE_V2": "V2", "MULTI_TABLE_V1": "V1",
+}
 DEFAULT_TABLE_NAME = "table"
 _RELATIONSHIP_KEYS = ("parent_table_name", "parent_primary_key", "child_table_name", "child_foreign_key")
 

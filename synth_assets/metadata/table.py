@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pandas as pd
 
@@ -10,6 +11,7 @@ from synth_assets.errors import InvalidDataError, InvalidMetadataError
 from synth_assets.metadata.column_options import option_errors, value_errors
 from synth_assets.metadata.data_checks import check_data_frame
 from synth_assets.metadata.datetimes import parse_datetimes
+from synth_assets.metadata.pii_detection import categorical_pii_warning
 from synth_assets.metadata.sdtypes import (
     MODELLED_SDTYPES,
     NUMERICAL_REPRESENTATIONS,
@@ -106,9 +108,12 @@ class TableMetadata:
     def update_column(self, column_name: str, **kwargs):
         if column_name not in self.columns:
             raise InvalidMetadataError(f"Column '{column_name}' is not in the metadata; add_column first.")
-        if "sdtype" in kwargs:
-            self.columns[column_name] = {"sdtype": kwargs.pop("sdtype")}
-        self.columns[column_name].update(kwargs)
+        spec = {"sdtype": kwargs.pop("sdtype")} if "sdtype" in kwargs else dict(self.columns[column_name])
+        spec.update(kwargs)
+        unknown = _sdtype_errors(spec["sdtype"]) if "sdtype" in spec else []
+        if unknown:  # refused now, as SDV does, not at fit; the column keeps its spec
+            raise InvalidMetadataError(f"column '{column_name}': {unknown[0]}")
+        self.columns[column_name] = spec
 
     def add_column(self, column_name: str, **kwargs):
         if column_name in self.columns:
@@ -177,17 +182,15 @@ class TableMetadata:
                 errors += [f"table '{table_name}', column '{name}': {e}" for e in found]
         if errors:
             raise InvalidDataError(errors)
+        _warn_categorical_pii(data, self.columns, table_name)
 
 
 def _column_spec_errors(spec) -> list[str]:
     if not isinstance(spec, dict) or "sdtype" not in spec:
         return ["every column needs an 'sdtype'."]
     sdtype = spec["sdtype"]
-    if not is_known_sdtype(sdtype):
-        return [
-            f"unknown sdtype {sdtype!r}; use one of {sorted(MODELLED_SDTYPES | {'id', 'unknown'})} "
-            f"or a PII sdtype such as 'email', 'city', 'phone_number' (all: synth_assets.metadata.SDTYPES)."
-        ]
+    if _sdtype_errors(sdtype):
+        return _sdtype_errors(sdtype)
     errors = option_errors(spec)
     rep = spec.get("computer_representation")
     if sdtype == "numerical" and rep is not None and rep not in NUMERICAL_REPRESENTATIONS:
@@ -195,6 +198,23 @@ def _column_spec_errors(spec) -> list[str]:
     if "pii" in spec and sdtype in MODELLED_SDTYPES:
         errors.append(f"'pii' only applies to PII sdtypes, not {sdtype!r}.")
     return errors
+
+
+def _sdtype_errors(sdtype) -> list[str]:
+    if is_known_sdtype(sdtype):
+        return []
+    return [
+        f"unknown sdtype {sdtype!r}; use one of {sorted(MODELLED_SDTYPES | {'id', 'unknown'})} "
+        f"or a PII sdtype such as 'email', 'city', 'phone_number' (all: synth_assets.metadata.SDTYPES)."
+    ]
+
+
+def _warn_categorical_pii(data: pd.DataFrame, columns: dict, table_name: str) -> None:
+    for name, spec in columns.items():
+        if spec.get("sdtype") == "categorical" and name in data.columns:
+            reason = categorical_pii_warning(name, data[name])
+            if reason:
+                warnings.warn(f"table '{table_name}', column '{name}': {reason}", UserWarning, stacklevel=4)
 
 
 def _key_errors(values: pd.Series, key: str, table_name: str) -> list[str]:

@@ -47,7 +47,7 @@ def row_depths(frame: pd.DataFrame, table_name: str, primary_key: str, foreign_k
             break
         depth[ready] = depth[parents[ready]] + 1
     if (depth < 0).any():
-        stuck = frame[primary_key].to_numpy()[depth < 0]
+        stuck = frame[primary_key].to_numpy()[depth < 0].tolist()  # plain values: no np.int64(1) reprs
         raise InvalidDataError(
             f"table '{table_name}', column '{foreign_key}': the references of {len(stuck)} rows form a cycle "
             f"(or lead into one), e.g. {primary_key} {list(stuck[:5])}; a self-reference must form a forest. "
