@@ -11,7 +11,6 @@ import base64
 import math
 from typing import Optional
 
-import numpy as np
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
@@ -86,30 +85,12 @@ def _png_markdown(figure, title: str) -> MetadataValue:
     return MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
 
 
-def _figure(width: float, height: float):
-    from synth_assets.evaluation.plots import figure
-
-    return figure(width, height)
-
-
 def loss_curve_markdown(loss: pd.DataFrame, title: str = "Training loss") -> Optional[MetadataValue]:
-    """A loss-per-epoch PNG from a frame with an epoch column and one or more loss columns."""
-    if loss is None or len(loss) == 0:
-        return None
-    frame = loss.copy()
-    epoch_column = next((c for c in frame.columns if str(c).lower() == "epoch"), None)
-    epochs = frame.pop(epoch_column) if epoch_column is not None else pd.Series(np.arange(1, len(frame) + 1))
-    figure = _figure(6, 3)
-    axes = figure.subplots()
-    for name in frame.columns:
-        values = pd.to_numeric(frame[name], errors="coerce")
-        if values.notna().any():
-            axes.plot(epochs, values, label=str(name))
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("loss")
-    axes.set_title(title)
-    axes.legend()
-    return _png_markdown(figure, title)
+    """A loss-per-epoch PNG (synth_assets.evaluation.plots.loss_figure) as markdown."""
+    from synth_assets.evaluation.plots import loss_figure
+
+    figure = loss_figure(loss, title)
+    return None if figure is None else _png_markdown(figure, title)
 
 
 def fit_entries(
@@ -149,73 +130,26 @@ def sample_entries(seconds: float, num_rows: int, seed: Optional[int]) -> dict:
     return entries
 
 
-# -- quality ---------------------------------------------------------------------------------------
-def _subsample(frame: pd.DataFrame, rows: int, seed: int, sequence_key: Optional[str] = None) -> pd.DataFrame:
-    if len(frame) <= rows:
-        return frame
-    if sequence_key and sequence_key in frame.columns:
-        # Whole sequences, so sequence statistics stay meaningful.
-        keys = pd.unique(frame[sequence_key])
-        share = rows / len(frame)
-        chosen = np.random.default_rng(seed).choice(keys, size=max(1, int(len(keys) * share)), replace=False)
-        return frame[frame[sequence_key].isin(chosen)].reset_index(drop=True)
-    return frame.sample(n=rows, random_state=seed).reset_index(drop=True)
+# -- quality (computed by synth_assets.evaluation.summary) -------------------------------------------
+def _prefixed(summary: dict) -> dict:
+    return _floats({f"synth_assets/{name}": value for name, value in summary.items()})
 
 
-def quality_entries(
-    real: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    table_metadata: TableMetadata,
-    sequential: bool = False,
-    context_columns=(),
-    max_rows: int = 20_000,
-    seed: int = 0,
-) -> dict:
+def quality_entries(real: pd.DataFrame, synthetic: pd.DataFrame, table_metadata: TableMetadata, sequential: bool = False,
+                    context_columns=(), max_rows: int = 20_000, seed: int = 0) -> dict:
     """Quality scores (overall, column shapes, column pair trends; sequence scores for PAR)."""
-    from synth_assets import evaluation
+    from synth_assets.evaluation.summary import quality_summary
 
-    metadata = table_metadata.to_dict()
-    key = table_metadata.sequence_key if sequential else None
-    real = _subsample(real, max_rows, seed, key)
-    synthetic = _subsample(synthetic, max_rows, seed + 1, key)
-    if sequential:
-        result = evaluation.evaluate_sequential(real, synthetic, metadata, context_columns=list(context_columns))
-        return _floats({
-            "synth_assets/quality_score": result["quality"]["score"],
-            "synth_assets/column_shapes_score": result["quality"]["column_shapes"],
-            "synth_assets/column_pair_trends_score": result["quality"]["column_pair_trends"],
-            "synth_assets/msas_score": result["msas_avg"],
-            "synth_assets/sequence_length_similarity": result["sequence_length_similarity"],
-            "synth_assets/context_constant_share": result["context_constant_share"],
-            "synth_assets/index_ordered_share": result["index_ordered_share"],
-        })
-    report = evaluation.evaluate_quality(real, synthetic, metadata)
-    return _floats({
-        "synth_assets/quality_score": report.get_score(),
-        "synth_assets/column_shapes_score": report.column_shapes_score,
-        "synth_assets/column_pair_trends_score": report.column_pair_trends_score,
-    })
+    return _prefixed(quality_summary(real, synthetic, table_metadata, sequential, context_columns, max_rows, seed))
 
 
 def multi_table_entries(real: dict, synthetic: dict, metadata) -> dict:
     """Group-level scores: multi-table quality, cardinality, intertable trends, referential integrity."""
-    from synth_assets import evaluation
+    from synth_assets.evaluation.summary import multi_table_summary
 
-    metadata_dict = metadata.to_dict() if hasattr(metadata, "to_dict") else metadata
-    report = evaluation.evaluate_multi_table_quality(real, synthetic, metadata_dict)
-    properties = report.properties
-    entries = {
-        "synth_assets/multi_table_quality_score": report.get_score(),
-        "synth_assets/cardinality_score": properties.get("Cardinality"),
-        "synth_assets/intertable_trends_score": properties.get("Intertable Trends"),
-    }
-    if metadata_dict.get("relationships"):
-        integrity = evaluation.referential_integrity(None, synthetic, metadata_dict)
-        entries["synth_assets/referential_integrity"] = float(integrity["Score"].min()) if len(integrity) else None
-    return _floats(entries)
+    return _prefixed(multi_table_summary(real, synthetic, metadata))
 
 
-# -- distribution plots ----------------------------------------------------------------------------
 def distribution_plots_markdown(real: pd.DataFrame, synthetic: pd.DataFrame, table_metadata: TableMetadata) -> Optional[MetadataValue]:
     """Real vs synthetic distributions (synth_assets.evaluation.plots) as an embedded PNG."""
     from synth_assets.evaluation.plots import distribution_figure

@@ -103,3 +103,23 @@ def distribution_figure(real: pd.DataFrame, synthetic: pd.DataFrame, table_metad
         axis.set_visible(False)
     fig.tight_layout()
     return fig, logged
+
+
+def loss_figure(loss: pd.DataFrame, title: str = "Training loss"):
+    """Loss per epoch from a frame with an epoch column and one or more loss columns (None if empty)."""
+    if loss is None or len(loss) == 0:
+        return None
+    frame = loss.copy()
+    epoch_column = next((c for c in frame.columns if str(c).lower() == "epoch"), None)
+    epochs = frame.pop(epoch_column) if epoch_column is not None else pd.Series(np.arange(1, len(frame) + 1))
+    fig = figure(6, 3)
+    axes = fig.subplots()
+    for name in frame.columns:
+        values = pd.to_numeric(frame[name], errors="coerce")
+        if values.notna().any():
+            axes.plot(epochs, values, label=str(name))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.set_title(title)
+    axes.legend()
+    return fig
