@@ -170,3 +170,23 @@ def test_cycle_error_prints_plain_values():
     with pytest.raises(InvalidDataError) as info:
         row_depths(frame, "emp", "employee_id", "manager_id")
     assert "[1, 2, 3]" in str(info.value) and "np.int64" not in str(info.value)
+
+
+def test_full_person_names_are_pii_by_content_whatever_the_column_name():
+    rng = np.random.default_rng(4)
+    people = ["Mary Khan", "John Smith", "Linda Garcia", "James Lee", "Patricia Brown", "Robert Ann Jones"]
+    cols = _columns(pd.DataFrame({
+        "customer": rng.choice(people, 120),
+        "product": rng.choice(["Blue Widget", "Red Gadget", "Green Gizmo"], 120),
+        "destination": rng.choice(["New York", "San Diego", "Los Angeles", "Salt Lake City"], 120),
+    }))
+    assert cols["customer"] == {"sdtype": "name", "pii": True}
+    assert cols["product"] == {"sdtype": "categorical"}
+    assert cols["destination"] == {"sdtype": "categorical"}
+
+
+def test_add_column_refuses_an_unknown_sdtype():
+    md = Metadata.detect_from_dataframe(pd.DataFrame({"a": [1.0, 2.0]}), table_name="t")
+    with pytest.raises(InvalidMetadataError, match="'b'.*numberical"):
+        md.add_column("b", table_name="t", sdtype="numberical")
+    assert "b" not in md.tables["t"].columns

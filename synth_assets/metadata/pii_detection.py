@@ -89,7 +89,22 @@ def pii_sdtype_from_content(non_null: pd.Series) -> str | None:
     for pattern, sdtype in _CONTENT:
         if sample.str.match(pattern).all():
             return sdtype
-    return None
+    return "name" if _are_person_names(sample) else None
+
+
+_PERSON_NAME = re.compile(r"^[A-Z][a-z]+( [A-Z][a-z]+){1,2}$")  # "Mary Khan", "Shane Aaron Smith"
+_FIRST_NAME_SHARE = 0.8
+
+
+def _are_person_names(sample: pd.Series) -> bool:
+    """Two or three capitalised words, most starting with a first name faker knows: full names,
+    which a category would copy into samples and model files."""
+    if not sample.str.match(_PERSON_NAME).all():
+        return False
+    from faker.providers.person.en_US import Provider  # faker's name lists; imported only here
+
+    first_words = sample.drop_duplicates().str.split(" ").str[0]
+    return bool(first_words.isin(Provider.first_names).mean() >= _FIRST_NAME_SHARE)
 
 
 def is_unique_text(non_null: pd.Series) -> bool:

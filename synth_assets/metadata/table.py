@@ -110,9 +110,8 @@ class TableMetadata:
             raise InvalidMetadataError(f"Column '{column_name}' is not in the metadata; add_column first.")
         spec = {"sdtype": kwargs.pop("sdtype")} if "sdtype" in kwargs else dict(self.columns[column_name])
         spec.update(kwargs)
-        unknown = _sdtype_errors(spec["sdtype"]) if "sdtype" in spec else []
-        if unknown:  # refused now, as SDV does, not at fit; the column keeps its spec
-            raise InvalidMetadataError(f"column '{column_name}': {unknown[0]}")
+        if "sdtype" in spec:  # refused now, as SDV does, not at fit; the column keeps its spec
+            _require_known_sdtype(column_name, spec["sdtype"])
         self.columns[column_name] = spec
 
     def add_column(self, column_name: str, **kwargs):
@@ -120,6 +119,7 @@ class TableMetadata:
             raise InvalidMetadataError(f"Column '{column_name}' already exists; use update_column.")
         if "sdtype" not in kwargs:
             raise InvalidMetadataError(f"Column '{column_name}' needs an 'sdtype'.")
+        _require_known_sdtype(column_name, kwargs["sdtype"])
         self.columns[column_name] = dict(kwargs)
 
     # -- validation ------------------------------------------------------------------------------
@@ -207,6 +207,12 @@ def _sdtype_errors(sdtype) -> list[str]:
         f"unknown sdtype {sdtype!r}; use one of {sorted(MODELLED_SDTYPES | {'id', 'unknown'})} "
         f"or a PII sdtype such as 'email', 'city', 'phone_number' (all: synth_assets.metadata.SDTYPES)."
     ]
+
+
+def _require_known_sdtype(column_name: str, sdtype) -> None:
+    errors = _sdtype_errors(sdtype)
+    if errors:
+        raise InvalidMetadataError(f"column '{column_name}': {errors[0]}")
 
 
 def _warn_categorical_pii(data: pd.DataFrame, columns: dict, table_name: str) -> None:
