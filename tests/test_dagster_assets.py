@@ -459,7 +459,8 @@ def test_demo_code_location_loads_without_heavy_imports():
     assert heavy == "[]", out.stdout  # (~1.2 s to load on an idle 2-core machine; not asserted)
     for key in ("real/real_gapminder", "synthesizer/gapminder_par", "synthetic/synthetic_gapminder",
                 "synthesizer/lahman_2019/model_people", "synthesizer/lahman_2019", "synthetic/synthetic_batting",
-                "synthesizer/pitching_copula", "synthetic/synthetic_pitching", "source/source_gapminder"):
+                "synthesizer/pitching_copula", "synthetic/synthetic_pitching", "source/source_gapminder",
+                "synthesizer/lahman_careers/model_seasons", "synthetic/synthetic_seasons"):
         assert f"'{key}'" in keys
 
 
@@ -472,12 +473,12 @@ def test_demo_has_one_step_per_asset_and_checks_inside_the_sampling_steps():
     graph = defs.resolve_asset_graph()
     materializable = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
     ops = {graph.get(k).assets_def.op.name for k in materializable}
-    assert len(materializable) == 16 and len(ops) == 14  # a group samples its tables in one step
+    assert len(materializable) == 23 and len(ops) == 20  # a group samples its tables in one step
     # every check is evaluated by the step that materializes its asset: no check steps
     assert graph.asset_check_keys and all(
         key in graph.get(key.asset_key).assets_def.check_keys for key in graph.asset_check_keys)
     checked = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
-    assert checked == {f"synthetic/synthetic_{t}" for t in ("gapminder", "people", "teams", "batting", "pitching")}
+    assert checked == {f"synthetic/synthetic_{t}" for t in ("gapminder", "people", "teams", "batting", "players", "seasons", "pitching")}
 
 
 def test_demo_lineage_reads_every_node_labelled_once_per_group():

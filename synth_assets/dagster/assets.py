@@ -183,18 +183,27 @@ class _Builder:
         # Every table's key columns: the group's keys are validated before this model is written.
         others = [t for t in spec.table_names if t != table]
         ins.update({f"keys_{t}": AssetIn(key=self.key(spec, "real", t)) for t in others})
+        # A sequential child's PAR reads its parent's whole real table: the sequences' context.
+        parent = spec.parent_of_sequences(table)
         gpu = _gpu_kwargs(spec, table)
-        op_tags = {**gpu.pop("op_tags", {}), **_columns_tags(spec, {f"keys_{t}": t for t in others})}
+        op_tags = {**gpu.pop("op_tags", {}),
+                   **_columns_tags(spec, {f"keys_{t}": t for t in others if t != parent})}
 
         @multi_asset(specs=[asset_spec], name=asset_spec.key.to_python_identifier(), ins=ins,
                      op_tags=op_tags, **gpu)
         def _fit_table(context: AssetExecutionContext, real, **keys):
             group = steps.make_synthesizer(spec)
             frames = {t: keys[f"keys_{t}"] for t in others}
-            group.learn_cardinality({**frames, table: real[_key_columns(spec, table)]})
+            group.learn_cardinality({**{t: f[_key_columns(spec, t)] for t, f in frames.items()},
+                                     table: real[_key_columns(spec, table)]})
+            parent_data = frames[parent] if parent else None
+
+            def fit(training):  # the parent's full table: no child row loses its parent
+                return group.fit_table(table, training, parent_data=parent_data)
+
             return steps.fit_on_training_rows(
-                context, spec, table, real, lambda training: group.fit_table(table, training),
-                f"the model of table '{table}' ({spec.table_synthesizer(table)})",
+                context, spec, table, real, fit, f"the model of table '{table}' ({spec.table_synthesizer(table)})",
+                sequences=parent is not None,
             )
 
         return _fit_table

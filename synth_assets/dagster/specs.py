@@ -259,8 +259,8 @@ class SynthesizerSpec(_Model):
         validated = _validated_table_parameters(self.table_parameters, tables, where)
         object.__setattr__(self, "table_parameters", validated)
         if self.gpu is None:
-            object.__setattr__(self, "gpu", synthesizer_kind(self.synthesizer).uses_gpu or any(
-                synthesizer_kind(v["table_synthesizer"]).uses_gpu for v in validated.values()))
+            object.__setattr__(self, "gpu", synthesizer_kind(self.synthesizer).uses_gpu or self.is_multi_table and any(
+                synthesizer_kind(self.table_synthesizer(t)).uses_gpu for t in tables))
         if self.group_name is not None:
             check_name(f"{where}: group_name", self.group_name)
         return self
@@ -275,11 +275,27 @@ class SynthesizerSpec(_Model):
         return self.synthesizer == "IndependentSynthesizer"
 
     def table_synthesizer(self, table: str) -> str:
-        """The class that models `table` (for a group: its table model's class)."""
+        """The class that models `table` (for a group: its table model's class; by default, as
+        IndependentSynthesizer chooses, PAR for a sequential child and a Gaussian copula otherwise)."""
         if not self.is_multi_table:
             return self.synthesizer
         entry = self.table_parameters.get(table)
-        return entry["table_synthesizer"] if entry else "GaussianCopulaSynthesizer"
+        if entry:
+            return entry["table_synthesizer"]
+        return "PARSynthesizer" if self.parent_of_sequences(table) else "GaussianCopulaSynthesizer"
+
+    def parent_of_sequences(self, table: str) -> Optional[str]:
+        """For a group's sequential child (sequence_key = its foreign key, modelled by PAR): the
+        parent table whose real rows are the context of its sequences; else None."""
+        from synth_assets.multi_table.sequential_child import sequence_relationship
+
+        if not self.is_multi_table:
+            return None
+        entry = self.table_parameters.get(table)
+        if entry and entry["table_synthesizer"] != "PARSynthesizer":
+            return None
+        relationship = sequence_relationship(self.metadata, table)
+        return relationship["parent_table_name"] if relationship else None
 
     def table_model_parameters(self, table: str) -> dict:
         """Parameters of the model of `table`: the spec's parameters, or for a group the table's."""

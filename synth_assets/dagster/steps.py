@@ -285,12 +285,12 @@ def evaluation_metadata(context, spec: SynthesizerSpec, table: str, real, synthe
     from synth_assets.dagster import ui_metadata
 
     table_metadata = spec.metadata.get_table_metadata(table)
-    sequential = spec.synthesizer == "PARSynthesizer"
+    sequential = spec.table_synthesizer(table) == "PARSynthesizer" and bool(table_metadata.sequence_key)
     entries = {}
     try:
         entries.update(ui_metadata.quality_entries(
             real, synthetic, table_metadata, sequential=sequential,
-            context_columns=spec.parameters.get("context_columns", []) if sequential else (),
+            context_columns=spec.table_model_parameters(table).get("context_columns") or [] if sequential else (),
             max_rows=spec.sample.evaluation_rows, seed=seed % 1000))
     except Exception as error:
         context.log.warning(f"Quality evaluation of '{table}' failed: {error}")
