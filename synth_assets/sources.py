@@ -156,16 +156,21 @@ def _check_row_widths(path, kwargs: dict, width: int, where: str) -> None:
     import fsspec
 
     sep = kwargs.get("sep", kwargs.get("delimiter", ","))
-    short = []
+    short, last = [], None
     with fsspec.open(path, "rt", compression="infer", encoding=kwargs.get("encoding", "utf-8"),
                      newline="") as handle:
         reader = csv.reader(handle, delimiter=sep, quotechar=kwargs.get("quotechar", '"'))
         next(reader, None)  # the header
         for row in reader:
+            last = reader.line_num if row else last
             if row and len(row) < width:
                 short.append((reader.line_num, len(row)))
     if short:
         (line, count), more = short[0], len(short) - 1
+        if short == [(last, count)]:  # only the last row is short: the file was most likely cut off
+            raise InvalidDataError(
+                f"{where}: the last line ({line}) has {count} fields but the header has {width}: the "
+                "file looks truncated (an interrupted copy or export). Copy or export it again.")
         raise InvalidDataError(
             f"{where}: line {line} has {count} fields but the header has {width}"
             + (f" ({more} more short rows)" if more else "")

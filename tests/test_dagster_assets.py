@@ -388,7 +388,7 @@ def test_code_version_follows_parameters_and_metadata():
         ({"parameters": {"epochs": 10}}, "unknown parameter 'epochs'"),
         ({"parameters": {"default_distribution": "cauchy"}}, "parameter 'default_distribution'"),
         ({"metadata": {"tables": {"people": {"columns": {"age": {"sdtype": "numerical"}}}}},
-          "sources": {"persons": "/x.parquet"}}, "tables ['people'] are in the metadata but have no entry"),
+          "sources": {"persons": "/x.parquet"}}, "table(s) ['people'] of the metadata have no entry"),
         ({"synthesizer": "PARSynthesizer"}, "needs a sequence_key"),
         ({"name": "has space"}, "letters, digits and underscores"),
         ({"parameters": {"numerical_distributions": {"salary": "norm"}}}, "['salary']"),

@@ -136,6 +136,24 @@ def _validated_table_parameters(table_parameters: dict, tables: list, where: str
     return validated
 
 
+def _check_source_tables(where: str, sources: list, tables: list) -> None:
+    """`sources` names exactly the metadata's tables; a typo names both spellings."""
+    import difflib
+
+    unknown = [t for t in sources if t not in tables]
+    missing = [t for t in tables if t not in sources]
+    if not unknown and not missing:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, missing, n=1)
+        hints.append(f"'{name}' (did you mean '{close[0]}'?)" if close else f"'{name}'")
+    parts = [f"`sources` names table(s) {', '.join(hints)} not in the metadata"] if unknown else []
+    if missing:
+        parts.append(f"table(s) {missing} of the metadata have no entry in `sources`")
+    raise ValueError(f"{where}: " + "; ".join(parts) + f" (metadata tables: {tables}).")
+
+
 class SynthesizerSpec(_Model):
     """One synthesizer over one table (GaussianCopula, PAR) or a group of tables (Independent).
 
@@ -229,12 +247,7 @@ class SynthesizerSpec(_Model):
         tables = metadata.table_names
         for table in tables:
             check_name(f"{where}: table name", table)
-        missing = [t for t in tables if t not in self.sources]
-        if missing:
-            raise ValueError(f"{where}: tables {missing} are in the metadata but have no entry in `sources`.")
-        unknown = [t for t in self.sources if t not in tables]
-        if unknown:
-            raise ValueError(f"{where}: `sources` names tables {unknown} that are not in the metadata (tables: {tables}).")
+        _check_source_tables(where, list(self.sources), tables)
         if self.synthesizer != "IndependentSynthesizer" and len(tables) != 1:
             raise ValueError(
                 f"{where}: {self.synthesizer} models one table but the metadata has {tables}; "
@@ -263,7 +276,18 @@ class SynthesizerSpec(_Model):
                 synthesizer_kind(self.table_synthesizer(t)).uses_gpu for t in tables))
         if self.group_name is not None:
             check_name(f"{where}: group_name", self.group_name)
+        try:  # the core checks the values (ranges, nan, batch_size vs pac): now, not in the fit step
+            self.build_synthesizer()
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{where}: {error}") from None
         return self
+
+    def build_synthesizer(self):
+        """A new, unfitted synthesizer from the spec (imports the synthesizer's module, not torch)."""
+        synthesizer = synthesizer_kind(self.synthesizer).load()(self.metadata, **self.parameters)
+        for table, entry in self.table_parameters.items():
+            synthesizer.set_table_parameters(table, entry["table_synthesizer"], entry["table_parameters"])
+        return synthesizer
 
     # -- helpers the factory and part 2 use ------------------------------------------------------
     @property

@@ -84,10 +84,7 @@ def read_source(source: FileSource, table: str, table_metadata):
 # -- synthesizers ------------------------------------------------------------------------------
 def make_synthesizer(spec: SynthesizerSpec):
     """A new, unfitted synthesizer from the spec (imports the synthesizer's module now)."""
-    synthesizer = registry.kind(spec.synthesizer).load()(spec.metadata, **spec.parameters)
-    for table, entry in spec.table_parameters.items():
-        synthesizer.set_table_parameters(table, entry["table_synthesizer"], entry["table_parameters"])
-    return synthesizer
+    return spec.build_synthesizer()
 
 
 class RunLogProgress:
