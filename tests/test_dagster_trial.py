@@ -83,3 +83,18 @@ def test_short_row_in_the_middle_is_not_called_truncated(tmp_path):
     with pytest.raises(InvalidDataError) as info:
         read_table(str(path), "short")
     assert "line 3 has 2 fields" in str(info.value) and "truncated" not in str(info.value)
+
+
+# -- a definition-time error is short and names the metadata file ------------------------------------
+def test_invalid_metadata_file_error_names_the_file_without_dumping_it(tmp_path):
+    import json
+
+    bad = copy.deepcopy(GAP)
+    bad["columns"]["continent"]["sdtype"] = "categorial"
+    path = tmp_path / "gap_metadata.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ValueError) as info:
+        _spec(metadata=str(path))
+    message = str(info.value)
+    assert "gap_metadata.json" in message and "'continent'" in message and "'categorial'" in message
+    assert "input_value" not in message and '"tables"' not in message  # no dump of the whole metadata

@@ -16,7 +16,8 @@ DISTRIBUTIONS = _marginals.DISTRIBUTIONS
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+    # hide_input_in_errors: an error names the bad field, not a dump of the whole spec or metadata
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True, hide_input_in_errors=True)
 
 
 class _Parameters(_Model):

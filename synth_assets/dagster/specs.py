@@ -136,6 +136,16 @@ def _validated_table_parameters(table_parameters: dict, tables: list, where: str
     return validated
 
 
+def _validated(load, path: Optional[str]) -> Metadata:
+    """Metadata from `load()`, validated; an error names the JSON file it came from."""
+    try:
+        metadata = load()
+        metadata.validate()
+    except ValueError as error:
+        raise ValueError(f"metadata file {str(path)!r}: {error}" if path else str(error)) from None
+    return metadata
+
+
 def _check_source_tables(where: str, sources: list, tables: list) -> None:
     """`sources` names exactly the metadata's tables; a typo names both spellings."""
     import difflib
@@ -204,7 +214,9 @@ class SynthesizerSpec(_Model):
                 if path.is_file():
                     metadata = json.loads(path.read_text())
             if isinstance(metadata, dict) and "columns" in metadata and "tables" not in metadata:
-                data = {**data, "metadata": Metadata.load_from_dict(metadata, single_table_name=table)}
+                where = data["metadata"] if metadata is not data.get("metadata") else None
+                metadata = _validated(lambda: Metadata.load_from_dict(metadata, single_table_name=table), where)
+                data = {**data, "metadata": metadata}
         return data
 
     @field_validator("name")
@@ -227,7 +239,7 @@ class SynthesizerSpec(_Model):
         elif isinstance(value, dict):
             metadata = Metadata.load_from_dict(value)
         elif isinstance(value, str):
-            metadata = Metadata.load_from_json(value)
+            return _validated(lambda: Metadata.load_from_json(value), value)
         else:
             raise ValueError(f"metadata must be a Metadata, an SDV metadata dict or a JSON path, got {type(value).__name__}.")
         metadata.validate()
