@@ -98,3 +98,31 @@ def test_invalid_metadata_file_error_names_the_file_without_dumping_it(tmp_path)
     message = str(info.value)
     assert "gap_metadata.json" in message and "'continent'" in message and "'categorial'" in message
     assert "input_value" not in message and '"tables"' not in message  # no dump of the whole metadata
+
+
+# -- a re-sample blocked by a check says which check, its numbers and what to change ------------------
+def test_blocked_sample_log_names_the_failed_check_its_numbers_and_the_setting(tmp_path, gapminder):
+    from dagster import DagsterInstance, materialize
+
+    from synth_assets.dagster import (
+        ChecksSpec,
+        SampleSpec,
+        SynthesizerIOManager,
+        SyntheticParquetIOManager,
+        build_synthetic_assets,
+    )
+
+    gapminder.head(300)[list(GAP["columns"])].to_csv(tmp_path / "gap.csv", index=False)
+    spec = _spec(sources={"gap": FileSource(path=str(tmp_path / "gap.csv"))}, sample=SampleSpec(seed=1),
+                 checks=ChecksSpec(quality_threshold=0.99, max_dcr_share=1.0, contract=False))
+    instance = DagsterInstance.ephemeral()
+    resources = {"synthetic_parquet_io_manager": SyntheticParquetIOManager(base_dir=str(tmp_path / "store")),
+                 "synthesizer_io_manager": SynthesizerIOManager(base_dir=str(tmp_path / "store"))}
+    result = materialize(build_synthetic_assets([spec]).assets, resources=resources, instance=instance,
+                         raise_on_error=False)
+    assert not result.success
+    assert not (tmp_path / "store" / "synthetic" / "synthetic_gap.parquet").exists()
+    errors = [e.user_message for e in instance.all_logs(result.run_id) if e.level >= 40 and "blocking" in e.user_message]
+    (message,) = errors
+    assert "synthetic/synthetic_gap: quality" in message and "(threshold 0.99)" in message
+    assert "quality_threshold" in message and "severity='WARN'" in message

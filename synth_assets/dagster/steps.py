@@ -224,7 +224,7 @@ def checked_outputs(context, spec, synthesizer, tables, real, sampled: tuple, ke
     from synth_assets.dagster.checks import evaluate_checks
     from synth_assets.evaluation.checks import CheckInputs
 
-    outputs, writable = [], True
+    outputs, failed = [], []
     group = group_metadata(context, spec, tables, real)
     for table in spec.table_names:
         value = type_checked(spec, table, tables[table], synthesizer)
@@ -232,18 +232,26 @@ def checked_outputs(context, spec, synthesizer, tables, real, sampled: tuple, ke
                              real_tables=real or {}, synthetic_tables=tables)
         results, ok = evaluate_checks(spec, table, keys[table], inputs)
         yield from results
-        writable = writable and ok
+        failed += [] if ok else [r for r in results if not r.passed]
         metadata = {**sample_metadata(context, spec, table, tables, real, sampled), **group}
         lineage = context.assets_def.specs_by_key[keys[table]].metadata.get("dagster/column_lineage")
         if lineage is not None:  # on the materialization too, where the UI reads it
             metadata["dagster/column_lineage"] = lineage
         output_name = context.assets_def.get_output_name_for_asset_key(keys[table])
         outputs.append(Output(value, output_name=output_name, metadata=metadata))
-    if writable:
+    if not failed:
         yield from outputs
     else:
-        context.log.error(f"A blocking check failed: no table of '{spec.name}' was written; the "
-                          "previous synthetic tables stay as they were.")
+        context.log.error(blocked_message(spec, failed))
+
+
+def blocked_message(spec, failed: list) -> str:
+    """Which blocking checks failed, with their numbers, and the settings that decide them."""
+    lines = "".join(f"\n- {r.asset_key.to_user_string()}: {r.check_name}: {r.description}" for r in failed)
+    return (f"A blocking check failed: no table of '{spec.name}' was written; the previous synthetic "
+            f"tables stay as they were.{lines}\nImprove the model (more data, other parameters), or "
+            "change the spec's ChecksSpec (quality_threshold, max_dcr_share, privacy, contract), or set "
+            "ChecksSpec(severity='WARN') to record failures without blocking the write.")
 
 
 def group_metadata(context, spec, tables: dict, real) -> dict:
