@@ -300,14 +300,14 @@ def test_wrong_values_are_refused_before_any_table_is_fitted(demo):
 def test_a_table_that_fails_to_fit_leaves_the_synthesizer_unfitted(demo, monkeypatch, n_jobs):
     data, metadata = demo
     synthesizer = IndependentSynthesizer(metadata, n_jobs=n_jobs)
-    fit_table = synthesizer.fit_table
+    fit_table = synthesizer._fit_validated_table  # what fit runs per table, after validating once
 
     def failing(name, frame, **kwargs):
         if name == "orders":
             raise RuntimeError("table 'orders': out of memory")
         return fit_table(name, frame, **kwargs)
 
-    monkeypatch.setattr(synthesizer, "fit_table", failing)
+    monkeypatch.setattr(synthesizer, "_fit_validated_table", failing)
     with pytest.raises(RuntimeError, match="table 'orders'"):
         synthesizer.fit(data)
     assert not synthesizer._fitted and synthesizer._table_synthesizers is None
@@ -385,3 +385,28 @@ def test_every_table_synthesizer_is_selectable(demo, one_torch_thread):
         pd.testing.assert_frame_equal(first[name], second[name])
     _assert_integrity(first, Metadata.load_from_dict(meta))
     assert first["users"]["country"].isin(small["users"]["country"]).all()
+
+
+# -- validation runs once per fit ----------------------------------------------------------------
+def _pii_warnings(fit):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [str(w.message) for w in caught if "real values will be copied" in str(w.message)]
+
+
+def test_fit_warns_once_per_categorical_pii_column():
+    """The data is validated once per fit, so a categorical column that looks like PII warns once
+    (it used to warn three times: fit, fit_table, and the table's own synthesizer)."""
+    metadata = Metadata.load_from_dict({
+        "tables": {
+            "users": {"primary_key": "id", "columns": {"id": {"sdtype": "id"}, "email": {"sdtype": "categorical"},
+                                                       "age": {"sdtype": "numerical"}}},
+        },
+    })
+    data = {"users": pd.DataFrame({"id": range(30), "email": [f"user{i}@example.com" for i in range(30)],
+                                   "age": [20 + i % 40 for i in range(30)]})}
+    messages = _pii_warnings(lambda: IndependentSynthesizer(metadata).fit(data))
+    assert len(messages) == 1 and "'email'" in messages[0]
+    messages = _pii_warnings(lambda: IndependentSynthesizer(metadata).fit_table("users", data["users"]))
+    assert len(messages) == 1 and "'email'" in messages[0]

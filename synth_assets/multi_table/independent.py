@@ -235,9 +235,11 @@ class IndependentSynthesizer:
         the parent's columns are the context of its sequences.
         """
         self._require_table(table_name)
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"Data for table '{table_name}' must be a pandas DataFrame, got {type(data).__name__}.")
-        self.metadata.tables[table_name].validate_data(data, table_name)
+        self.metadata.tables[table_name].validate_data(data, table_name)  # raises the same TypeError for a non-DataFrame
+        return self._fit_validated_table(table_name, data, parent_data)
+
+    def _fit_validated_table(self, table_name: str, data: pd.DataFrame, parent_data) -> object:
+        """`fit_table` for a table already checked against the metadata (by `fit` or `fit_table`)."""
         synthesizer = self._build_table_synthesizer(table_name)
         if isinstance(synthesizer, KeysOnlyTable):
             return synthesizer
@@ -248,7 +250,8 @@ class IndependentSynthesizer:
             relationship = sequence_relationship(self.metadata, table_name)
             synthesizer.fit(sequential_child.training_frame(table_name, data, parent_data, relationship, columns))
         else:
-            synthesizer.fit(self._model_data(table_name, data, columns))
+            # the model's columns are a subset of the table's, already checked with the same specs
+            synthesizer._fit(self._model_data(table_name, data, columns), validate=False)
             foreign_keys = [r["child_foreign_key"] for r in self.metadata.get_parents(table_name)]
             synthesizer.pii_per_parent = constant_pii_columns(self.metadata.tables[table_name], data, foreign_keys)
         return synthesizer
@@ -331,7 +334,7 @@ class IndependentSynthesizer:
         def fit_one(name):
             began = time.perf_counter()
             parent = self.parent_of_sequences(name)
-            model = self.fit_table(name, data[name], parent_data=data[parent] if parent else None)
+            model = self._fit_validated_table(name, data[name], parent_data=data[parent] if parent else None)
             return name, model, time.perf_counter() - began
 
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth-table") if workers > 1 else None

@@ -97,8 +97,11 @@ class TableProcessor:
         return PIIGenerator(spec["sdtype"], locales=self.locales)
 
     # -- fit / transform -------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame) -> "TableProcessor":
-        self.table_metadata.validate_data(data, self.table_name)
+    def fit(self, data: pd.DataFrame, validate: bool = True) -> "TableProcessor":
+        """Learn the encoders and generators; `validate=False` only for data the caller has
+        already checked against this same table metadata."""
+        if validate:
+            self.table_metadata.validate_data(data, self.table_name)
         self._columns = list(self.table_metadata.columns)
         self._dtypes = {c: data[c].dtype for c in self._columns}
         self._transformers, self._generators, self.output_columns = {}, {}, []

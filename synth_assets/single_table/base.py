@@ -191,6 +191,10 @@ class SingleTableSynthesizer(BaseSynthesizer):
 
     def fit(self, data) -> None:
         """Learn from `data` (a DataFrame or {table_name: DataFrame}); refitting starts from scratch."""
+        self._fit(data, validate=True)
+
+    def _fit(self, data, validate: bool) -> None:
+        """`fit`; `validate=False` skips the metadata check for data a multi-table fit already checked."""
         import time
 
         from synth_assets.processing import TableProcessor
@@ -205,7 +209,7 @@ class SingleTableSynthesizer(BaseSynthesizer):
             enforce_min_max_values=self.enforce_min_max_values,
             enforce_rounding=self.enforce_rounding,
             categorical_encoding=self._categorical_encoding,
-        ).fit(data)
+        ).fit(data, validate=validate)
         self._fit_encoded(processor.transform(data, seed=0), processor)
         self._processor = processor
         self._fitted = True
