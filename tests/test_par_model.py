@@ -398,7 +398,15 @@ def test_automatic_length_plans_a_validation_split_and_early_stopping():
     plan_small = dict(epochs=None, validation_split=0.0, early_stopping_patience=None, seed=0,
                       batch_size=None, learning_rate=0.01)
     val_idx, _ = par_model._plan_fit(plan_small, small, np.random.default_rng(0), torch.device('cpu'))
-    assert len(val_idx) == 0 and plan_small['epochs'] == 128  # small panels: the full schedule
+    # small panels: 3 batches an epoch, at least 144 updates (300 rows / 12 is fewer): 48 epochs
+    assert len(val_idx) == 0 and plan_small['updates_per_epoch'] == 3 and plan_small['epochs'] == 48
+    mid = par_model._Batches(np.zeros((6000, 1), np.int64), np.zeros((6000, 0), np.int64), np.full(500, 12),
+                             np.zeros((500, 0), np.float32), torch.device('cpu'), window=64)
+    plan_mid = dict(epochs=None, validation_split=0.0, early_stopping_patience=None, seed=0,
+                    batch_size=None, learning_rate=0.02)
+    par_model._plan_fit(plan_mid, mid, np.random.default_rng(0), torch.device('cpu'))
+    # 6,000 rows: one update per 12 rows = 500 updates, 3 batches an epoch: 167 epochs, capped at 128
+    assert plan_mid['updates_per_epoch'] == 3 and plan_mid['epochs'] == 128
 
 
 def test_explicit_epochs_are_honoured_exactly():

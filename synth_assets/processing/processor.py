@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.metadata import TableMetadata
+from synth_assets.processing import _direct
 from synth_assets.metadata.sdtypes import MODELLED_SDTYPES
 from synth_assets.processing.category_order import DependenceOrder, declared_order, ordinal_order
 from synth_assets.processing.datetimes import apply_resolution, learn_resolution, text_format, to_text
@@ -204,7 +205,9 @@ class TableProcessor:
             return
         rng = np.random.default_rng(seed)
         for transformer in self._transformers.values():
-            transformer.set_random_state(np.random.RandomState(int(rng.integers(2**31))), method_name)
+            child = int(rng.integers(2**31))  # drawn for every transformer: the others' streams stay put
+            if _direct.draws_randomness(transformer, method_name):
+                transformer.set_random_state(np.random.RandomState(child), method_name)
 
     def transform(self, data: pd.DataFrame, seed=None) -> pd.DataFrame:
         self._require_fitted()
@@ -213,8 +216,7 @@ class TableProcessor:
         for name, transformer in self._transformers.items():
             if name not in data.columns:
                 raise ValueError(f"table '{self.table_name}': column '{name}' is missing from the data.")
-            frame = self._prepare_column(name, data[name]).to_frame()
-            parts.append(transformer.transform(frame))
+            parts.append(_direct.transform(transformer, self._prepare_column(name, data[name])))
         if not parts:
             return pd.DataFrame(index=pd.RangeIndex(len(data)))
         encoded = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
@@ -235,8 +237,8 @@ class TableProcessor:
             part = encoded[output_names[name]].copy()
             if self.categorical_encoding == "label" and hasattr(transformer, "values_to_categories"):
                 part[name] = part[name].round().clip(0, len(transformer.values_to_categories) - 1).astype("int64")
-            reversed_part = transformer.reverse_transform(part)
-            columns[name] = self._restore_dtype(name, self._format_output(name, reversed_part[name]))
+            reversed_column = _direct.reverse_transform(transformer, part)
+            columns[name] = self._restore_dtype(name, self._format_output(name, reversed_column))
         generated = self.generate_columns(num_rows, seed=seed)
         for name in self._generators:
             columns[name] = generated[name]

@@ -82,7 +82,7 @@ class PARSynthesizer(BaseSynthesizer):
         enable_gpu=_UNSET,
         verbose=False,
         batch_size=None,
-        learning_rate=1e-2,
+        learning_rate=2e-2,
         validation_split=0.0,
         early_stopping_patience=None,
         seed=None,
