@@ -44,27 +44,61 @@ def _direct(transformer, method: str) -> bool:
     return not draws_randomness(transformer, method)
 
 
-def transform(transformer, column: pd.Series) -> pd.DataFrame:
-    """`transformer.transform(column.to_frame())`, the same frame rdt returns."""
+def transform(transformer, column: pd.Series) -> np.ndarray:
+    """The values (n, k) of `transformer.transform(column.to_frame())`'s output columns."""
     if not _direct(transformer, 'transform') or list(transformer.columns) != [column.name]:
-        return transformer.transform(column.to_frame())
+        return transformer.transform(column.to_frame())[transformer.output_columns].to_numpy(dtype=np.float64)
+    if type(transformer) is FloatFormatter and _number(transformer.null_transformer._missing_value_replacement):
+        return _float_transform(transformer, column)
     values = transformer._transform(column.copy())
-    return _frame(values, transformer.output_columns, column.index)
+    if isinstance(values, (pd.Series, pd.DataFrame)):
+        values = values.to_numpy()
+    values = np.asarray(values, dtype=np.float64)
+    return values.reshape(len(column), -1)
 
 
-def reverse_transform(transformer, part: pd.DataFrame) -> pd.Series:
-    """The column `transformer.reverse_transform(part)` restores (part: its output columns)."""
+def _number(value) -> bool:
+    return value is None or (isinstance(value, (int, float, np.number)) and not isinstance(value, bool))
+
+
+def _float_transform(transformer, column: pd.Series) -> np.ndarray:
+    """FloatFormatter._transform in numpy (rdt's validation of integer columns kept)."""
+    if not transformer.computer_representation.startswith('Float'):
+        transformer._validate_values_within_bounds(column)
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan).copy()
+    null_transformer = transformer.null_transformer
+    isna = np.isnan(values)
+    replacement = null_transformer._missing_value_replacement
+    if replacement is not None and isna.any():
+        values[isna] = replacement
+    if null_transformer._missing_value_generation == 'from_column':
+        return np.column_stack([values, isna.astype(np.float64)])
+    return values.reshape(-1, 1)
+
+
+def reverse_transform(transformer, values: np.ndarray, names: list) -> pd.Series:
+    """The column `transformer.reverse_transform(frame)` restores, where `values` (n, k) are its
+    output columns `names` (label codes already rounded into range)."""
     name = transformer.columns[0]
-    if (not _direct(transformer, 'reverse_transform') or len(transformer.columns) != 1
-            or part.isna().to_numpy().any()):
-        return transformer.reverse_transform(part)[name]
+    if not _direct(transformer, 'reverse_transform') or len(transformer.columns) != 1 or np.isnan(values).any():
+        part = _part(transformer, values, names)
+        return transformer.reverse_transform(part)[name].reset_index(drop=True)
     if type(transformer) is FloatFormatter:
-        return _float_reverse(transformer, part.to_numpy(dtype=np.float64)).set_axis(part.index).rename(name)
-    data = part.iloc[:, 0].copy() if part.shape[1] == 1 else part.copy()
-    values = transformer._reverse_transform(data)
-    if isinstance(values, pd.Series):
-        return values.set_axis(part.index).rename(name)
-    return pd.Series(values, index=part.index, name=name)
+        return _float_reverse(transformer, values).rename(name)
+    part = _part(transformer, values, names)
+    data = part.iloc[:, 0] if part.shape[1] == 1 else part
+    result = transformer._reverse_transform(data)
+    if isinstance(result, pd.Series):
+        return result.reset_index(drop=True).rename(name)
+    return pd.Series(result, name=name)
+
+
+def _part(transformer, values, names) -> pd.DataFrame:
+    """The output columns as rdt receives them (label codes as integers)."""
+    part = pd.DataFrame(values, columns=list(names))
+    if isinstance(transformer, LabelEncoder):
+        part[names[0]] = part[names[0]].astype('int64')
+    return part
 
 
 def _float_reverse(transformer, data: np.ndarray) -> pd.Series:
@@ -89,14 +123,3 @@ def _float_reverse(transformer, data: np.ndarray) -> pd.Series:
         if is_integer and not pd.api.types.is_extension_array_dtype(dtype):
             return pd.Series(values)  # numpy integers cannot hold NaN: float64, as rdt does
     return pd.Series(values).astype(dtype)
-
-
-def _frame(values, columns, index) -> pd.DataFrame:
-    if isinstance(values, pd.DataFrame):
-        values = values.to_numpy()
-    if isinstance(values, pd.Series):
-        values = values.to_numpy()
-    values = np.asarray(values)
-    if values.ndim == 1:
-        values = values.reshape(-1, 1)
-    return pd.DataFrame(values, columns=list(columns), index=index)

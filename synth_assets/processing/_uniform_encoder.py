@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from rdt.transformers import UniformEncoder
 from rdt.transformers.base import set_random_states
-from rdt.transformers.utils import fill_nan_with_none
+from rdt.transformers.utils import check_nan_in_transform, fill_nan_with_none, try_convert_to_dtype
 
 
 class VectorizedUniformEncoder(UniformEncoder):
@@ -40,6 +40,29 @@ class VectorizedUniformEncoder(UniformEncoder):
         bounds = np.array(list(self.intervals.values()), dtype=np.float64).reshape(-1, 2)
         values = state.uniform(bounds[codes, 0], bounds[codes, 1])
         return pd.Series(values, index=data.index, name=data.name, dtype=float)
+
+    def _reverse_transform(self, data):
+        """rdt's reverse (values in [0, 1] back to the category whose interval holds them) with
+        one searchsorted instead of pd.cut; the same categorical result (tested)."""
+        if self.intervals is None or len(self.intervals) == 0:
+            return super()._reverse_transform(data)
+        if self.missing_value_encoding == "new_category":
+            check_nan_in_transform(data, self.dtype)
+        values = np.clip(np.asarray(data, dtype=np.float64), 0, 1)
+        uppers = np.array([interval[1] for interval in self.intervals.values()], dtype=np.float64)
+        codes = np.searchsorted(uppers, values, side="left")  # intervals are (low, high]
+        codes[(codes >= len(uppers)) | np.isnan(values)] = -1
+        labels = list(self.intervals)
+        missing = [i for i, label in enumerate(labels) if pd.isna(label)]
+        if missing:  # the missing-value category decodes to NaN, as rdt's does
+            codes[np.isin(codes, missing)] = -1
+            remap = np.cumsum([not pd.isna(label) for label in labels]) - 1
+            codes = np.where(codes >= 0, remap[codes], -1)
+            labels = [label for label in labels if not pd.isna(label)]
+        index = data.index if isinstance(data, pd.Series) else None
+        result = pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=index,
+                           name=getattr(data, "name", None))
+        return try_convert_to_dtype(result, self.dtype)
 
     def _rdt_transform(self, data):
         if self.random_states is None or self.random_states.get("transform") is None:

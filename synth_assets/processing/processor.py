@@ -212,15 +212,15 @@ class TableProcessor:
     def transform(self, data: pd.DataFrame, seed=None) -> pd.DataFrame:
         self._require_fitted()
         self._seed_transformers(seed, "transform")
-        parts = []
+        parts, names = [], []
         for name, transformer in self._transformers.items():
             if name not in data.columns:
                 raise ValueError(f"table '{self.table_name}': column '{name}' is missing from the data.")
             parts.append(_direct.transform(transformer, self._prepare_column(name, data[name])))
+            names.extend(transformer.output_columns)
         if not parts:
             return pd.DataFrame(index=pd.RangeIndex(len(data)))
-        encoded = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
-        return encoded.astype("float64")
+        return pd.DataFrame(np.column_stack(parts), columns=names)
 
     # -- reverse ---------------------------------------------------------------------------------
     def reverse_transform(self, encoded: pd.DataFrame, seed=None) -> pd.DataFrame:
@@ -228,16 +228,17 @@ class TableProcessor:
         self._require_fitted()
         self._seed_transformers(seed, "reverse_transform")
         num_rows = len(encoded)
-        encoded = encoded.reset_index(drop=True)
         output_names = {c.source_column: [] for c in self.output_columns}
         for column in self.output_columns:
             output_names[column.source_column].append(column.name)
+        position = {name: i for i, name in enumerate(encoded.columns)}
+        values = encoded.to_numpy(dtype=np.float64)  # one array: column picks cost no pandas copies
         columns = {}
         for name, transformer in self._transformers.items():
-            part = encoded[output_names[name]].copy()
+            part = values[:, [position[c] for c in output_names[name]]]
             if self.categorical_encoding == "label" and hasattr(transformer, "values_to_categories"):
-                part[name] = part[name].round().clip(0, len(transformer.values_to_categories) - 1).astype("int64")
-            reversed_column = _direct.reverse_transform(transformer, part)
+                part[:, 0] = np.clip(np.round(part[:, 0]), 0, len(transformer.values_to_categories) - 1)
+            reversed_column = _direct.reverse_transform(transformer, part, output_names[name])
             columns[name] = self._restore_dtype(name, self._format_output(name, reversed_column))
         generated = self.generate_columns(num_rows, seed=seed)
         for name in self._generators:
