@@ -344,12 +344,12 @@ def _check_context(context, n_seq: int, name: str = 'context') -> np.ndarray:
 
 _ROWS_PER_BATCH = {'cpu': 2_048, 'cuda': 16_384}
 # Optimizer updates an automatic-length fit (epochs=None) plans for: one per 12 training rows,
-# at least 144 and at most 6,000, in at most 128 epochs of at least 3 batches. Measured on
-# gapminder (1,704 rows): 3 batches x 48 epochs at learning rate 0.02 reach the quality of 128
-# full-batch epochs at 0.01 (0.906-0.914 vs 0.906, 3 seeds) in half the time; small data also
-# sees fewer passes, so it is memorized less.
+# at least 128 and at most 6,000, in at most 128 epochs of at least 3 batches. Measured on
+# gapminder (1,704 rows: 142 updates, 3 batches x 48 epochs) at learning rate 0.02: quality
+# 0.905 vs 0.906 for 128 full-batch epochs at 0.01 (mean of 3 seeds) in half the time; small
+# data also sees fewer passes, so it is memorized less.
 _ROWS_PER_UPDATE = 12
-_MIN_UPDATES, _UPDATE_BUDGET = 144, 6_000
+_MIN_UPDATES, _UPDATE_BUDGET = 128, 6_000
 _MIN_BATCHES = 3
 _MAX_EPOCHS = 128
 _AUTO_VALIDATION = 0.1  # share of sequences held out when epochs=None and no split is given
@@ -489,7 +489,7 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=Non
         specs: column specs (``encoding.ColumnSpec``, OutputColumn-like objects, dicts, tuples).
         context: float array (n_sequences, n_features) or None.
         epochs: passes over the sequences, honoured exactly. None (default): as many as a
-            budget of one update per 12 training rows (at least 144, at most 6,000) allows
+            budget of one update per 12 training rows (at least 128, at most 6,000) allows
             (at most 128); with 1,000 sequences or more
             (or a ``validation_split``) also a validation split (10% of the sequences, at most
             5,000, unless given), early stopping (patience a tenth of the epochs, at least 2,
