@@ -63,7 +63,20 @@ def load_rdataset(package: str, name: str) -> pd.DataFrame:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of the calling process so far, in MiB (Linux reports KiB, macOS bytes)."""
+    """Peak resident set size of the calling process so far, in MiB.
+
+    Linux: VmHWM of /proc/self/status, this process's own high-water mark. Not ru_maxrss: a
+    child started with 'spawn' inherits in it the parent's RSS at fork (the kernel keeps the
+    forked copy's high-water mark across exec), so a child forked from a parent holding 1.7 GB
+    of benchmark data reported 1.7 GB whatever it used itself. Elsewhere ru_maxrss (macOS: bytes).
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

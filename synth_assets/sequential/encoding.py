@@ -80,8 +80,18 @@ def first_step_mask(seq_lengths: np.ndarray) -> np.ndarray:
     return mask
 
 
+# Bins holding at least this many training values decode through their own within-bin
+# quantiles (KNOTS + 1 of them) instead of uniformly: at scale a tail bin spans a wide, skewed
+# range (on the 2.25M-row panel the top 1/1024 of balances runs 440-4,000), and uniform
+# decoding there inflated the spread and cut the balance-spend correlation from 0.74 to 0.59
+# in a bare encode-decode round trip (0.71 with 16 knots). Small bins keep uniform decoding, so
+# a model file never lists the individual values of a sparse bin.
+KNOTS, MIN_KNOTTED = 16, 256
+
+
 class QuantileBinner:
-    """Fitted 1-D discretizer: quantile bins, exact point masses, uniform decoding within a bin.
+    """Fitted 1-D discretizer: quantile bins, exact point masses, decoding within a bin by its
+    own quantiles when it is well populated (see KNOTS), uniformly otherwise.
 
     ``integer=True`` decodes to integers (used for level changes, which are whole bin counts).
     """
@@ -120,7 +130,27 @@ class QuantileBinner:
         np.maximum.at(self.hi_, groups, uniq)
         self.n_bins = n_bins
         self._set_decode_ranges()
+        self.knots_ = None if self.integer else self._knots(uniq, counts, groups)
         return self
+
+    def _knots(self, uniq, counts, groups):
+        """(n_bins, KNOTS + 1) within-bin quantiles of the bins holding MIN_KNOTTED+ values
+        (NaN rows for the others), ends widened as the decode ranges are."""
+        per_bin = np.bincount(groups, weights=counts, minlength=self.n_bins).astype(np.int64)
+        knotted = per_bin >= MIN_KNOTTED
+        if not knotted.any():
+            return None
+        sorted_values = np.repeat(uniq, counts)
+        starts = np.cumsum(per_bin) - per_bin
+        # Linear-interpolated quantiles at KNOTS + 1 evenly spaced ranks of each bin.
+        ranks = starts[:, None] + np.linspace(0, 1, KNOTS + 1)[None, :] * (per_bin[:, None] - 1)
+        low = np.floor(ranks).astype(np.int64)
+        high = np.minimum(low + 1, len(sorted_values) - 1)
+        frac = ranks - low
+        knots = sorted_values[low] * (1 - frac) + sorted_values[high] * frac
+        knots[:, 0], knots[:, -1] = self.dlo_, self.dhi_
+        knots[~knotted] = np.nan
+        return knots
 
     def _set_decode_ranges(self):
         lo, hi = self.lo_, self.hi_
@@ -151,7 +181,17 @@ class QuantileBinner:
         u = rng.random(b.shape) if position is None else np.asarray(position, dtype=np.float64)
         if self.integer:
             return np.floor(lo + u * (hi - lo + 1)).clip(lo, hi)
-        return lo + u * (hi - lo)
+        values = lo + u * (hi - lo)
+        knots = getattr(self, 'knots_', None)  # model files from before knots decode uniformly
+        if knots is not None:
+            rows = knots[b]
+            use = ~np.isnan(rows[:, 0])
+            if use.any():
+                scaled = np.clip(u[use], 0.0, 1.0) * KNOTS
+                k = np.minimum(scaled.astype(np.int64), KNOTS - 1)
+                left, right = rows[use, k], rows[use, k + 1]
+                values[use] = left + (scaled - k) * (right - left)
+        return values
 
 
 def _factor(n: int, two_slots: bool) -> tuple[int, int]:
