@@ -457,6 +457,10 @@ def test_well_filled_bins_decode_by_their_own_quantiles():
     assert abs(np.corrcoef(*decoded)[0, 1] - real_corr) < 0.04  # uniform decoding: 0.12 lower
     assert decoded[0].std() == pytest.approx(balance.std(), rel=0.03)
     assert binner.transform(decoded[1]).tolist() == binner.transform(spend).tolist()  # same bins
+    from synth_assets.safe_unpickle import safe_loads
+
+    restored = safe_loads(pickle.dumps(binner))  # knots pass the model-file allow-list
+    assert np.array_equal(restored.knots_, binner.knots_)
     old = QuantileBinner().fit(balance)
     del old.knots_  # a model file from before knots: uniform decoding, still valid values
     again = old.inverse(old.transform(balance), rng)
