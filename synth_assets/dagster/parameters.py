@@ -34,12 +34,12 @@ class GaussianCopulaParameters(_Parameters):
 class PARParameters(_Parameters):
     context_columns: list[str] = Field(default_factory=list)
     segment_size: Optional[int] = Field(default=None, gt=0)
-    epochs: int = Field(default=128, gt=0)
+    epochs: Optional[int] = Field(default=None, gt=0)  # None: the engine plans the length
     sample_size: int = Field(default=1, gt=0)
     enable_gpu: bool = True
     verbose: bool = False
     batch_size: Optional[int] = Field(default=None, gt=0)
-    learning_rate: float = Field(default=1e-2, gt=0)
+    learning_rate: float = Field(default=2e-2, gt=0)
     validation_split: float = Field(default=0.0, ge=0, lt=1)
     early_stopping_patience: Optional[int] = Field(default=None, gt=0)
     seed: Optional[int] = None
