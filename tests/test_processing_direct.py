@@ -90,3 +90,17 @@ def test_uniform_encoder_reverse_equals_rdt(column):
     values = pd.Series(np.r_[np.random.default_rng(3).random(500), edges], name="x")
     expected = UniformEncoder._reverse_transform(encoder, values.copy())
     pd.testing.assert_series_equal(encoder._reverse_transform(values.copy()), expected)
+
+
+@pytest.mark.parametrize("enforce", [True, False])
+def test_float_reverse_of_an_all_missing_column_equals_rdt(enforce):
+    """An all-missing column learns NaN bounds; rdt's pandas clip treats them as no bound, so a
+    model output whose is-null value says 'present' decodes to the value, not NaN."""
+    column = pd.Series(np.full(50, np.nan), name="x")
+    transformer = _fit(_float(enforce_min_max_values=enforce, learn_rounding_scheme=True), column)
+    rng = np.random.default_rng(4)
+    noisy = pd.DataFrame({"x": rng.normal(0, 3, 50), "x.is_null": rng.random(50)})
+    expected = copy.deepcopy(transformer).reverse_transform(noisy.copy())["x"]
+    got = _direct.reverse_transform(copy.deepcopy(transformer), noisy.to_numpy(), list(noisy.columns))
+    assert expected.notna().any()  # the case under test: values that are present
+    pd.testing.assert_series_equal(got.reset_index(drop=True), expected.reset_index(drop=True))

@@ -109,9 +109,9 @@ def _float_reverse(transformer, data: np.ndarray) -> pd.Series:
     isna = data[:, 1] > 0.5 if nulls else None
     values = data[:, 0].copy()
     if transformer.enforce_min_max_values:
-        values = np.clip(values, transformer._min_value, transformer._max_value)
+        values = _clip(values, transformer._min_value, transformer._max_value)
     elif not transformer.computer_representation.startswith('Float'):
-        values = np.clip(values, *INTEGER_BOUNDS[transformer.computer_representation])
+        values = _clip(values, *INTEGER_BOUNDS[transformer.computer_representation])
     dtype = transformer._dtype
     is_integer = pd.api.types.is_integer_dtype(dtype)
     if transformer.learn_rounding_scheme and transformer._rounding_digits is not None:
@@ -123,3 +123,9 @@ def _float_reverse(transformer, data: np.ndarray) -> pd.Series:
         if is_integer and not pd.api.types.is_extension_array_dtype(dtype):
             return pd.Series(values)  # numpy integers cannot hold NaN: float64, as rdt does
     return pd.Series(values).astype(dtype)
+
+
+def _clip(values: np.ndarray, low, high) -> np.ndarray:
+    """pandas' clip, which rdt uses: a missing bound (an all-missing column learns NaN) is no bound."""
+    low, high = (None if bound is None or pd.isna(bound) else bound for bound in (low, high))
+    return values if low is None and high is None else np.clip(values, low, high)
