@@ -190,7 +190,12 @@ class _PARNet(nn.Module):
 
     def row_features(self, tokens, levels, first):
         """Features of a row: slot embeddings, level embeddings and levels in [0, 1]."""
-        emb = _lookup(self.token_emb, self.token_ids(tokens, first))
+        return self.id_features(self.token_ids(tokens, first), levels)
+
+    def id_features(self, ids, levels):
+        """`row_features` of token ids (tokens already offset by `token_ids`), and the slot
+        embeddings alone; the sampler, which knows the phase of a whole row, calls it directly."""
+        emb = _lookup(self.token_emb, ids)
         if not self.n_cont:
             return emb, emb
         lev_emb = _lookup(self.level_emb, levels // self.lev_fine + self.lev_off)

@@ -6,8 +6,8 @@ that does not change from step to step is therefore computed once per batch:
 
 - the effect of each slot's token on the later slots of its row (embedding times the masked
   triangular weight) becomes a lookup table per slot and phase (first step / later steps);
-- head biases plus vocabulary masks, position features and the change-bin tables are
-  pre-added or stacked;
+- head biases plus vocabulary masks and the change-bin tables are pre-added or stacked, and
+  the position features of every step come from the network's own `position` at once;
 - the continuous columns' token -> level update runs for all columns at once.
 
 The draws are the same distribution as teacher-forced training implies: inverse-CDF sampling
@@ -37,12 +37,12 @@ class _Tables:
         self.weights = list((net.head_out_w * scale).unbind(0))
         self.last = [int(v) - 1 for v in vocab]
         self.bias = [list(((net.head_out_b + net.vocab_mask[k]) * scale).unbind(0)) for k in (0, 1)]
-        self._continuous(layout, dev)
-        self._columns(layout, dev)
-
-    def _continuous(self, layout, dev):
-        cont = layout['continuous']
         slot_start = np.concatenate([[0], np.cumsum(layout['column_n_slots'])[:-1]]).astype(int)
+        self._continuous(layout, slot_start, dev)
+        self._columns(layout, slot_start, dev)
+
+    def _continuous(self, layout, slot_start, dev):
+        cont = layout['continuous']
         coarse = [int(slot_start[c['column']]) for c in cont]
         two = [c['n_slots'] == 2 for c in cont]
 
@@ -67,9 +67,8 @@ class _Tables:
         self.delta_lo = torch.tensor(lo, dtype=torch.float64, device=dev)
         self.delta_hi = torch.tensor(hi, dtype=torch.float64, device=dev)
 
-    def _columns(self, layout, dev):
+    def _columns(self, layout, slot_start, dev):
         modes = layout['column_modes']
-        slot_start = np.concatenate([[0], np.cumsum(layout['column_n_slots'])[:-1]]).astype(int)
         discrete = [c for c, mode in enumerate(modes) if mode == 'discrete']
         self.n_cols = len(modes)
         self.discrete_cols = torch.tensor(discrete, dtype=torch.long, device=dev)
@@ -137,15 +136,11 @@ def sample_levels(net, layout, ctx, lens, steps, gen, temperature=1.0, score=Fal
     level = torch.zeros(n, len(layout['continuous']), dtype=torch.long, device=dev)
     levels = torch.zeros(n, steps, tables.n_cols, dtype=torch.long, device=dev)
     loglik = torch.zeros(n, device=dev) if score else None
-    # Position features: the constant parts once, the step's offsets added per step.
-    scale = float(layout['max_length'])
-    base = torch.stack([torch.zeros_like(lens, dtype=torch.float32), (lens - 1).float() / scale,
-                        lens.float() / scale, torch.zeros_like(lens, dtype=torch.float32)], -1)
+    positions = net.position(torch.arange(steps, device=dev), lens)  # (n, steps, 4), once
     gru = net.gru
     for t in range(steps):
         phase = 0 if t == 0 else 1
-        pos = base + torch.tensor([t / scale, -t / scale, 0.0, float(t == 0)], device=dev)
-        x = torch.cat([prev, pos, ctx], dim=-1)
+        x = torch.cat([prev, positions[:, t], ctx], dim=-1)
         h = torch.gru_cell(x, h, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0)
         acc = net.head_in(torch.cat([h, x[:, net.skip_from:]], dim=-1)).view(n, net.n_slots, -1)
         toks, probs = _draw_row(net, tables, acc, phase, gen, score)
@@ -154,15 +149,6 @@ def sample_levels(net, layout, ctx, lens, steps, gen, temperature=1.0, score=Fal
         level = _next_levels(tables, toks, level, t == 0, gen)
         levels[:, t, tables.discrete_cols] = toks[:, tables.discrete_slots]
         levels[:, t, tables.continuous_cols] = level
-        prev = _row_features(net, tables, toks, level, phase)
+        prev = net.id_features(toks + tables.offsets[phase], level)[0]
     return levels, loglik
 
-
-def _row_features(net, tables, toks, level, phase):
-    """The network's input features of a sampled row (as `_PARNet.row_features` computes them)."""
-    emb = net.token_emb(toks + tables.offsets[phase]).flatten(1)
-    if not net.n_cont:
-        return emb
-    lev_emb = net.level_emb(level // net.lev_fine + net.lev_off).flatten(1)
-    u = (level.float() + 0.5) / net.lev_bins
-    return torch.cat([emb, lev_emb, u], dim=-1)
