@@ -181,14 +181,14 @@ def _sequences(frame: pd.DataFrame, key: str, count: int) -> pd.DataFrame:
     return frame[frame[key].isin(keep)].reset_index(drop=True)
 
 
-def measure(name, engine, runner, real, pin=None, params=None, limit=None, reference=None) -> dict:
+def measure(name, engine, runner, real, pin=None, params=None, limit=None, reference=None, seed=0) -> dict:
     """Fit and sample in a fresh process; scores against `real`, or against `reference` (another
     real frame, e.g. the full panel) with as many synthetic sequences as `limit` (or it) has."""
     print(f"[{name}] {engine} ... (load {load()})", flush=True)
     key = PANELS[name][0]
     n_seq = real[key].nunique()
     wanted = n_seq if reference is None else min(limit or reference[key].nunique(), reference[key].nunique())
-    (synthetic, fit_s, sample_s, info), peak = run_isolated(runner, name, real, wanted, pin, params)
+    (synthetic, fit_s, sample_s, info), peak = run_isolated(runner, name, real, wanted, pin, params, seed)
     scored = score(name, real if reference is None else reference, synthetic, limit)
     row = {"dataset": name, "engine": engine, "rows": len(real), "sequences": n_seq, "fit s": fit_s,
            "sample s": sample_s, "peak RSS MB": peak, **info, **scored, "load": load()}
@@ -226,22 +226,27 @@ def benchmark_small(with_sdv: bool, pin, params=None) -> list[dict]:
     return rows
 
 
-def benchmark_large(names, sequences, baseline_sequences, baseline: bool) -> list[dict]:
-    """Defaults on each panel, and the 128-epoch fit on a subsample as the quality bar."""
+def benchmark_large(names, sequences, baseline_sequences, baseline: bool, seeds=(0,)) -> list[dict]:
+    """Defaults on each panel, and the 128-epoch fit on a subsample as the quality bar, for each
+    seed (a heavy-tailed correlation's score moves by a few hundredths between fits)."""
     rows = []
     for name in names:
         real = scale_panel(*sequences[name]) if name == "scale" else load_panel(name, sequences.get(name))
-        rows.append(measure(name, "synth_assets (defaults)", run_ours, real, limit=SCORED_SEQUENCES))
-        if baseline:
+        for seed in seeds:
+            label = "" if len(seeds) == 1 else f", seed {seed}"
+            rows.append(measure(name, f"synth_assets (defaults){label}", run_ours, real, limit=SCORED_SEQUENCES,
+                                seed=seed))
+            if not baseline:
+                continue
             sub = _sequences(real, PANELS[name][0], baseline_sequences)
-            row = measure(name, f"128 epochs on {baseline_sequences} sequences", run_ours, sub,
-                          params={"epochs": 128}, limit=SCORED_SEQUENCES)
-            rows.append(row)
+            rows.append(measure(name, f"128 epochs on {baseline_sequences} sequences{label}", run_ours, sub,
+                                params={"epochs": 128}, limit=SCORED_SEQUENCES, seed=seed))
             # The same fit scored against the full panel (5,000 sequences each side, as the
             # defaults are): its own 500 sequences hold fewer extremes, which flatters
             # tail-driven scores such as heavy-tailed correlations.
-            rows.append(measure(name, f"128 epochs on {baseline_sequences} sequences, scored on the full panel",
-                                run_ours, sub, params={"epochs": 128}, limit=SCORED_SEQUENCES, reference=real))
+            rows.append(measure(name, f"128 epochs on {baseline_sequences} sequences, scored on the full panel{label}",
+                                run_ours, sub, params={"epochs": 128}, limit=SCORED_SEQUENCES, reference=real,
+                                seed=seed))
     return rows
 
 
@@ -285,6 +290,8 @@ def main():
     parser.add_argument("--scale-length", type=int, default=45)
     parser.add_argument("--real-sequences", type=int, default=None, help="random sequences kept of each real panel")
     parser.add_argument("--baseline-sequences", type=int, default=None)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="seeds of the large-panel fits (defaults and baselines), e.g. --seeds 0 1")
     args = parser.parse_args()
     parts = args.only or ["small", "scale", "real"]
     try:
@@ -305,7 +312,7 @@ def main():
     large = (["scale"] if "scale" in parts else []) + (REAL if "real" in parts else [])
     if large:
         sequences = {"scale": (scale_sequences, args.scale_length), **{n: real_sequences for n in REAL}}
-        rows = benchmark_large(large, sequences, baseline_sequences, not args.no_baseline)
+        rows = benchmark_large(large, sequences, baseline_sequences, not args.no_baseline, args.seeds)
         print(markdown_table(rows, COLUMNS))
 
 

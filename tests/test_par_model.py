@@ -14,6 +14,7 @@ from synth_assets.sequential.encoding import (  # noqa: E402
     QuantileBinner,
     StepEncoder,
     first_step_mask,
+    level_features,
 )
 from synth_assets.sequential.par_model import FittedPAR, fit_par  # noqa: E402
 
@@ -407,11 +408,11 @@ def test_automatic_length_plans_a_validation_split_and_early_stopping():
     par_model._plan_fit(plan_mid, mid, np.random.default_rng(0), torch.device('cpu'))
     # 6,000 rows: one update per 12 rows = 500 updates, 3 batches an epoch: 167 epochs, capped at 128
     assert plan_mid['updates_per_epoch'] == 3 and plan_mid['epochs'] == 128
-    # one update per 12 rows or per sequence, whichever is more, 128..6,000
+    # one update per 12 rows or per sequence, whichever is more, 128..12,000
     assert par_model._auto_updates(1_704, 142) == 142  # gapminder
     assert par_model._auto_updates(2_555, 500) == 500  # 500 short Lahman careers: rows alone say 213
     assert par_model._auto_updates(300, 100) == 128
-    assert par_model._auto_updates(2_250_000, 45_000) == 6_000
+    assert par_model._auto_updates(2_250_000, 45_000) == 12_000
 
 
 def test_explicit_epochs_are_honoured_exactly():
@@ -476,3 +477,61 @@ def test_sparse_bins_keep_uniform_decoding():
     values = np.random.default_rng(1).normal(size=5_000)  # ~5 values a bin
     binner = QuantileBinner().fit(values)
     assert binner.knots_ is None
+
+
+def test_fine_tokens_past_the_last_bin_are_never_drawn():
+    """50 bins in two slots (7 coarse x 8 fine): the last coarse group holds only 2 bins. A
+    fine token past them used to be clipped into the top bin, so an unsure fine head piled mass
+    there (issue 13: the top spend bin at 7x its real share). With every head made uniform, the
+    last group's two bins share its 1/7 equally."""
+    values = np.random.default_rng(0).normal(size=2_000)
+    steps_df = pd.DataFrame({'value': values})
+    model = fit_par(steps_df, np.full(400, 5), [ColumnSpec('value', 'continuous')], None,
+                    epochs=1, seed=0, encoder_params=dict(max_bins=50, single_slot_max=8), **FAST)
+    binner = model.encoder.level_binners[0]
+    assert (binner.n_bins, model.encoder.abs_factor[0]) == (50, (7, 8))
+    with torch.no_grad():
+        model._net.head_out_w.zero_()
+        model._net.head_out_b.zero_()
+    sampled = model.sample(None, np.full(4_000, 5), seed=1)['value']
+    share = np.bincount(binner.transform(sampled), minlength=50) / len(sampled)
+    assert share[49] == pytest.approx(1 / 14, abs=0.01)  # clipped: 7/8 of 1/7 = 0.125
+    assert share[48] == pytest.approx(1 / 14, abs=0.01)
+    assert share[:48].mean() == pytest.approx(1 / 56, abs=0.003)
+
+
+def test_level_features_place_tail_bins_in_value_space():
+    """Quantile bins hide how wide the tail bins are; the per-bin features show it (issue 13)."""
+    values = np.r_[np.random.default_rng(0).lognormal(3, 1, 200_000), np.zeros(20_000)]
+    binner = QuantileBinner().fit(values)
+    feats = level_features(binner)
+    assert feats.shape == (binner.n_bins, 2) and feats.dtype == np.float32
+    assert np.all(np.diff(feats[:, 0]) > 0)  # position rises with the bin
+    np.testing.assert_allclose(feats.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(feats.std(axis=0), 1, rtol=1e-4)
+    assert feats[-1, 1] == feats[:, 1].max() and feats[-1, 1] > 3  # the top bin is the widest
+    assert feats[0, 1] == feats[:, 1].min()  # the point mass at zero has no width
+    assert not level_features(QuantileBinner().fit(np.ones(10))).any()  # one bin: all zero
+
+
+def test_value_features_are_rebuilt_from_the_layout_and_old_files_still_load(monkeypatch):
+    steps_df, lengths, specs, ctx = _trend_data(n=32, steps=5, seed=1)
+    model = fit_par(steps_df, lengths, specs, ctx, epochs=2, seed=0, **FAST)
+    assert model._net.n_value_feats == 2
+    assert 'value_table' not in model._net.state_dict()  # not saved with the weights
+    # A model file from before the features: its layout has none, its network is built as it was.
+    real_layout = par_model._layout
+
+    def old_layout(*args):
+        layout = real_layout(*args)
+        for column in layout['continuous']:
+            del column['level_features']
+        return layout
+
+    monkeypatch.setattr(par_model, '_layout', old_layout)
+    old = fit_par(steps_df, lengths, specs, ctx, epochs=2, seed=0, **FAST)
+    monkeypatch.undo()
+    clone = pickle.loads(pickle.dumps(old))
+    assert clone._net.n_value_feats == 0 and clone._net.in_dim == model._net.in_dim - 2 * 2
+    pd.testing.assert_frame_equal(clone.sample(ctx, lengths, seed=4), old.sample(ctx, lengths, seed=4))
+

@@ -11,7 +11,9 @@ that does not change from step to step is therefore computed once per batch:
 - the continuous columns' token -> level update runs for all columns at once.
 
 The draws are the same distribution as teacher-forced training implies: inverse-CDF sampling
-of every slot given the earlier ones, the GRU state carried step to step.
+of every slot given the earlier ones, the GRU state carried step to step; except that a fine
+token that names no bin (past the last bin, in a partial last coarse group) is never drawn:
+the fine slot's distribution is renormalized over the tokens its coarse token allows.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class _Tables:
         slot_start = np.concatenate([[0], np.cumsum(layout['column_n_slots'])[:-1]]).astype(int)
         self._continuous(layout, slot_start, dev)
         self._columns(layout, slot_start, dev)
+        self._fine_biases(layout, slot_start)
 
     def _continuous(self, layout, slot_start, dev):
         cont = layout['continuous']
@@ -67,6 +70,27 @@ class _Tables:
         self.delta_lo = torch.tensor(lo, dtype=torch.float64, device=dev)
         self.delta_hi = torch.tensor(hi, dtype=torch.float64, device=dev)
 
+    def _fine_biases(self, layout, slot_start):
+        """Per phase, {fine slot: (coarse vocabulary, V) biases} for two-slot columns whose last
+        coarse group is partial: fine tokens past the last bin are masked given the coarse token
+        (clipped, they would all decode to the top bin; the softmax never quite learns they
+        do not occur)."""
+        self.fine_bias = ({}, {})
+        for c in layout['continuous']:
+            if c['n_slots'] != 2:
+                continue
+            j = int(slot_start[c['column']]) + 1
+            absolute = (c['n_bins'], c['abs_fine'])
+            later = (c['delta_bins'], c['delta_fine']) if c['mode'] == 'delta' else absolute
+            for phase, (n_bins, fine) in enumerate((absolute, later)):
+                n_coarse = layout['slot_vocab'][j - 1]
+                if n_coarse * fine <= n_bins:
+                    continue
+                bias = self.bias[phase][j]
+                valid = torch.arange(n_coarse, device=bias.device)[:, None] * fine + torch.arange(
+                    bias.shape[0], device=bias.device)[None, :] < n_bins
+                self.fine_bias[phase][j] = torch.where(valid, bias, torch.full_like(bias, float('-inf')))
+
     def _columns(self, layout, slot_start, dev):
         modes = layout['column_modes']
         discrete = [c for c, mode in enumerate(modes) if mode == 'discrete']
@@ -85,9 +109,11 @@ def _draw_row(net, tables, acc, phase, gen, keep_probs):
     acc_flat = acc.view(n, -1)
     u = torch.rand((n, n_slots), generator=gen, device=acc.device).unbind(1)
     bias, tri, weights = tables.bias[phase], tables.tri[phase], tables.weights
+    fine_bias = tables.fine_bias[phase]
     toks, probs = [], []
     for j in range(n_slots):
-        prob = torch.softmax(torch.addmm(bias[j], F.relu(acc[:, j]), weights[j]), -1)
+        row_bias = F.embedding(toks[-1], fine_bias[j]) if j in fine_bias else bias[j]
+        prob = torch.softmax(torch.addmm(row_bias, F.relu(acc[:, j]), weights[j]), -1)
         cdf = prob.cumsum(-1)
         # Inverse-CDF draw (masked entries have zero mass; the clamp only guards rounding).
         tok = torch.searchsorted(cdf, (u[j] * cdf[:, -1]).unsqueeze(1), right=True).view(-1)
