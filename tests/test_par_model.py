@@ -408,11 +408,14 @@ def test_automatic_length_plans_a_validation_split_and_early_stopping():
     par_model._plan_fit(plan_mid, mid, np.random.default_rng(0), torch.device('cpu'))
     # 6,000 rows: one update per 12 rows = 500 updates, 3 batches an epoch: 167 epochs, capped at 128
     assert plan_mid['updates_per_epoch'] == 3 and plan_mid['epochs'] == 128
-    # one update per 12 rows or per sequence, whichever is more, 128..12,000
+    # one update per 12 rows or per sequence, whichever is more, 128..6,000 (12 passes: up to 12,000)
     assert par_model._auto_updates(1_704, 142) == 142  # gapminder
     assert par_model._auto_updates(2_555, 500) == 500  # 500 short Lahman careers: rows alone say 213
     assert par_model._auto_updates(300, 100) == 128
-    assert par_model._auto_updates(2_250_000, 45_000) == 12_000
+    assert par_model._auto_updates(2_250_000, 45_000) == 6_000
+    assert par_model._auto_updates(2_025_000, 45_000, per_epoch=989) == 11_868  # 2.25M rows: 12 passes
+    assert par_model._auto_updates(2_250_000, 45_000, per_epoch=5_000) == 12_000
+    assert par_model._auto_updates(256_000, 3_000, per_epoch=125) == 6_000  # flights: 48 passes already
 
 
 def test_explicit_epochs_are_honoured_exactly():

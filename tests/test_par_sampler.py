@@ -92,3 +92,44 @@ def test_scores_are_the_log_likelihood_of_the_drawn_rows(model):
         tokens = levels[k].numpy().tolist()
         expected = sum(np.log(_probs(net, tokens, ctx, t, j)[tokens[t][j]]) for t in range(2) for j in range(2))
         assert loglik[k].item() == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.fixture(scope='module')
+def continuous_model():
+    """One continuous column in 50 bins, two slots of 7 coarse x 8 fine: the last coarse group
+    holds 2 bins, so its fine tokens 2-7 name no bin."""
+    rng = np.random.default_rng(1)
+    n, steps = 200, 3
+    values = pd.DataFrame({'x': rng.normal(size=n * steps)})
+    fitted = fit_par(values, np.full(n, steps), [ColumnSpec('x', 'continuous')], rng.normal(size=(n, 1)),
+                     epochs=10, seed=0, hidden_size=16, embedding_dim=4, head_size=8,
+                     encoder_params=dict(max_bins=50, single_slot_max=8))
+    assert fitted.encoder.abs_factor[0] == (7, 8) and fitted._net.n_value_feats == 2
+    return fitted
+
+
+def _cont_probs(net, tokens, levels, ctx, step, slot):
+    tok = torch.tensor(tokens, dtype=torch.long).unsqueeze(0)
+    lev = torch.tensor(levels, dtype=torch.long).view(1, -1, 1)
+    with torch.no_grad():
+        logits = net(tok, lev, torch.tensor([tok.shape[1]]), ctx)
+    return torch.softmax(logits[0, step, slot], -1).numpy()
+
+
+def test_continuous_slots_follow_the_network_and_fine_tokens_stay_in_range(continuous_model):
+    net = continuous_model._net.eval()
+    ctx = torch.tensor([[0.3]], dtype=torch.float32)
+    levels = _draw(continuous_model, ctx, steps=2)[:, :, 0]  # bin = coarse * 8 + fine
+    assert levels.max() <= 49
+    coarse, fine = levels[:, 0] // 8, levels[:, 0] % 8
+    # The last coarse group: the fine slot renormalized over the 2 tokens that name a bin.
+    p_last = _cont_probs(net, [[6, 0], [0, 0]], [0, 0], ctx, 0, 1)[:2]
+    in_last = fine[coarse == 6]
+    assert len(in_last) > 500
+    np.testing.assert_allclose(np.bincount(in_last, minlength=2) / len(in_last), p_last / p_last.sum(), atol=0.04)
+    # The next row given the first row's level: the GRU input carries the level's value features.
+    level = int(np.bincount(levels[:, 0]).argmax())
+    row = levels[levels[:, 0] == level]
+    p_next = _cont_probs(net, [[level // 8, level % 8], [0, 0]], [level, 0], ctx, 1, 0)[:7]
+    assert len(row) > 400
+    np.testing.assert_allclose(np.bincount(row[:, 1] // 8, minlength=7) / len(row), p_next, atol=0.05)

@@ -4,7 +4,8 @@ Only this module imports torch; callers import it lazily when a fit or sample ha
 
 Model. Every step is a row of integer slot tokens (see ``encoding.StepEncoder``). A GRU runs
 over the steps; its input at step t is the previous row (slot-token embeddings, plus for every
-continuous column its level as an embedding and as a number in [0, 1]), position features
+continuous column its level as an embedding, as a number in [0, 1] and as the bin's place in
+value space, ``encoding.level_features``), position features
 (t, steps left, length; the length is an input because the wrapper draws it) and the context
 vector, which also sets the initial hidden state. The slots of row t are predicted one after
 another from [GRU state, previous levels / position / context (a skip), embeddings of the
@@ -203,7 +204,8 @@ class _PARNet(nn.Module):
         return tokens + off
 
     def row_features(self, tokens, levels, first):
-        """Features of a row: slot embeddings, level embeddings and levels in [0, 1]."""
+        """Features of a row: slot embeddings, level embeddings, levels in [0, 1] and the levels'
+        value-space features (when the layout has them)."""
         return self.id_features(self.token_ids(tokens, first), levels)
 
     def id_features(self, ids, levels):
@@ -216,8 +218,8 @@ class _PARNet(nn.Module):
         u = (levels.float() + 0.5) / self.lev_bins
         parts = [emb, lev_emb, u]
         if self.n_value_feats:
-            ids = levels + self.value_off
-            parts.append(self.value_table.index_select(0, ids.reshape(-1)).view(*ids.shape[:-1], -1))
+            rows = levels + self.value_off
+            parts.append(self.value_table.index_select(0, rows.reshape(-1)).view(*rows.shape[:-1], -1))
         return torch.cat(parts, dim=-1), emb
 
     def step_masks(self, steps):
@@ -368,16 +370,18 @@ def _check_context(context, n_seq: int, name: str = 'context') -> np.ndarray:
 
 _ROWS_PER_BATCH = {'cpu': 2_048, 'cuda': 16_384}
 # Optimizer updates an automatic-length fit (epochs=None) plans for: one per 12 training rows or
-# one per training sequence, whichever is more, at least 128 and at most 12,000, in at most 128
-# epochs of at least 3 batches. On the 2.25M-row panel 12,000 updates scored 0.975 / 0.985
-# (seeds 0 / 1) vs 0.972 / 0.973 for 6,000, in about twice the time (~6 min on one core).
+# one per training sequence, whichever is more, at least 128 and at most 6,000 (12,000 when 12
+# passes over the data need more), in at most 128 epochs of at least 3 batches.
 # Measured at learning rate 0.02 (mean of 3 seeds): gapminder
 # (1,704 rows, 142 sequences: 3 batches x 48 epochs) 0.905 vs 0.906 for 128 full-batch epochs
 # at 0.01, in half the time; 500 Lahman careers (2,555 rows of short sequences) 0.967 vs 0.970
 # for 128 epochs (rows alone planned 213 updates: 0.957). Small data also sees fewer passes,
-# so it is memorized less.
+# so it is memorized less. The 2.25M-row panel got 6 passes from 6,000 updates and learned its
+# tails less well (0.972 / 0.973 on seeds 0 / 1; with 12 passes 0.975 / 0.985); a flat 12,000
+# instead stretched the cosine schedule of panels that stop early (flights: 96 epochs planned,
+# stopped at 22 at a still-high rate: 0.828, MSAS 0.884, vs 0.838 / 0.941).
 _ROWS_PER_UPDATE = 12
-_MIN_UPDATES, _UPDATE_BUDGET = 128, 12_000
+_MIN_UPDATES, _UPDATE_BUDGET, _MAX_UPDATE_BUDGET, _MIN_PASSES = 128, 6_000, 12_000, 12
 _MIN_BATCHES = 3
 _MAX_EPOCHS = 128
 _AUTO_VALIDATION = 0.1  # share of sequences held out when epochs=None and no split is given
@@ -399,10 +403,12 @@ def _auto_rows(n_rows: int, device, auto_epochs: bool = False) -> int:
     return max(1, math.ceil(n_rows / n_batches))
 
 
-def _auto_updates(n_rows: int, n_sequences: int) -> int:
-    """Updates an automatic-length fit plans for (see _ROWS_PER_UPDATE)."""
+def _auto_updates(n_rows: int, n_sequences: int, per_epoch: int = 1) -> int:
+    """Updates an automatic-length fit plans for (see _ROWS_PER_UPDATE); `per_epoch` updates
+    make one pass over the training data."""
     wanted = max(math.ceil(n_rows / _ROWS_PER_UPDATE), n_sequences)
-    return int(min(_UPDATE_BUDGET, max(_MIN_UPDATES, wanted)))
+    budget = min(_MAX_UPDATE_BUDGET, max(_UPDATE_BUDGET, _MIN_PASSES * per_epoch))
+    return int(min(budget, max(_MIN_UPDATES, wanted)))
 
 
 def _smallest_int(values: np.ndarray) -> np.ndarray:
@@ -519,7 +525,7 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=Non
         context: float array (n_sequences, n_features) or None.
         epochs: passes over the sequences, honoured exactly. None (default): as many as a
             budget of one update per 12 training rows or per training sequence, whichever
-            is more (at least 128, at most 12,000), allows
+            is more (at least 128, at most 6,000, or 12,000 when 12 passes need more), allows
             (at most 128); with 1,000 sequences or more
             (or a ``validation_split``) also a validation split (10% of the sequences, at most
             5,000, unless given), early stopping (patience a tenth of the epochs, at least 2,
@@ -540,7 +546,8 @@ def fit_par(steps: pd.DataFrame, seq_lengths, specs, context=None, *, epochs=Non
             same reports as ``progress_callback`` gets).
         encoder_params: keyword arguments for ``encoding.StepEncoder``.
         head_skip: which part of the GRU input the slot heads also see directly: 'levels'
-            (continuous levels, position and context; default), 'full' or 'none'.
+            (continuous levels with their value-space features, position and context; default),
+            'full' or 'none'.
         num_threads: torch CPU threads during the fit (None: 1 for small batches, at most half
             the cores otherwise).
         progress_callback: called after every epoch as ``cb(total=epochs, completed=epoch,
@@ -617,7 +624,7 @@ def _plan_fit(plan: dict, data: '_Batches', rng, dev):
     batches = data.plan(train_idx, np.random.default_rng(plan['seed']), width, rows)
     per_epoch = _updates(batches, data.lengths, data.window)
     if auto:
-        planned = _auto_updates(train_rows, len(train_idx))
+        planned = _auto_updates(train_rows, len(train_idx), per_epoch)
         plan['epochs'] = int(min(_MAX_EPOCHS, max(2, math.ceil(planned / per_epoch))))
         if plan['early_stopping_patience'] is None and len(val_idx):
             plan['early_stopping_patience'] = max(2, math.ceil(plan['epochs'] / 10))
@@ -734,7 +741,9 @@ class FittedPAR:
         self._net = net.eval()
 
     def log_likelihood(self, steps: pd.DataFrame, seq_lengths, context=None) -> np.ndarray:
-        """Model log-likelihood of every sequence in token space (n_sequences,)."""
+        """Model log-likelihood of every sequence in token space (n_sequences,), as trained: the
+        fine slot's softmax is not renormalized over the tokens its coarse token allows (the
+        sampler's candidate scores are; the two differ by the mass of tokens no data holds)."""
         lengths = np.asarray(seq_lengths, dtype=np.int64).ravel()
         ctx = torch.from_numpy(_check_context(context, len(lengths)))
         tokens, levels = self.encoder.encode(steps, lengths)

@@ -74,7 +74,7 @@ class _Tables:
         """Per phase, {fine slot: (coarse vocabulary, V) biases} for two-slot columns whose last
         coarse group is partial: fine tokens past the last bin are masked given the coarse token
         (clipped, they would all decode to the top bin; the softmax never quite learns they
-        do not occur)."""
+        do not occur). Rows of coarse tokens the phase never draws keep the plain biases."""
         self.fine_bias = ({}, {})
         for c in layout['continuous']:
             if c['n_slots'] != 2:
@@ -82,13 +82,14 @@ class _Tables:
             j = int(slot_start[c['column']]) + 1
             absolute = (c['n_bins'], c['abs_fine'])
             later = (c['delta_bins'], c['delta_fine']) if c['mode'] == 'delta' else absolute
+            vocab = (layout['slot_vocab_first'][j - 1], layout['slot_vocab_later'][j - 1])
             for phase, (n_bins, fine) in enumerate((absolute, later)):
-                n_coarse = layout['slot_vocab'][j - 1]
-                if n_coarse * fine <= n_bins:
+                if vocab[phase] * fine <= n_bins:
                     continue
                 bias = self.bias[phase][j]
-                valid = torch.arange(n_coarse, device=bias.device)[:, None] * fine + torch.arange(
-                    bias.shape[0], device=bias.device)[None, :] < n_bins
+                coarse = torch.arange(layout['slot_vocab'][j - 1], device=bias.device)[:, None]
+                valid = coarse * fine + torch.arange(bias.shape[0], device=bias.device)[None, :] < n_bins
+                valid |= ~valid.any(dim=1, keepdim=True)
                 self.fine_bias[phase][j] = torch.where(valid, bias, torch.full_like(bias, float('-inf')))
 
     def _columns(self, layout, slot_start, dev):
