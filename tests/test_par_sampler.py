@@ -36,10 +36,14 @@ def model():
     return fitted
 
 
-def _probs(net, tokens, ctx, step, slot):
-    """Teacher-forced P(slot | ...) at `step` for one sequence with these tokens (T, J)."""
+def _probs(net, tokens, ctx, step, slot, levels=None):
+    """Teacher-forced P(slot | ...) at `step` for one sequence with these tokens (T, J) and, for
+    one continuous column, its levels (T,)."""
     tok = torch.tensor(tokens, dtype=torch.long).unsqueeze(0)
-    lev = torch.zeros(1, tok.shape[1], 0, dtype=torch.long)
+    if levels is None:
+        lev = torch.zeros(1, tok.shape[1], 0, dtype=torch.long)
+    else:
+        lev = torch.tensor(levels, dtype=torch.long).view(1, -1, 1)
     with torch.no_grad():
         logits = net(tok, lev, torch.tensor([tok.shape[1]]), ctx)
     return torch.softmax(logits[0, step, slot], -1).numpy()
@@ -108,14 +112,6 @@ def continuous_model():
     return fitted
 
 
-def _cont_probs(net, tokens, levels, ctx, step, slot):
-    tok = torch.tensor(tokens, dtype=torch.long).unsqueeze(0)
-    lev = torch.tensor(levels, dtype=torch.long).view(1, -1, 1)
-    with torch.no_grad():
-        logits = net(tok, lev, torch.tensor([tok.shape[1]]), ctx)
-    return torch.softmax(logits[0, step, slot], -1).numpy()
-
-
 def test_continuous_slots_follow_the_network_and_fine_tokens_stay_in_range(continuous_model):
     net = continuous_model._net.eval()
     ctx = torch.tensor([[0.3]], dtype=torch.float32)
@@ -123,13 +119,13 @@ def test_continuous_slots_follow_the_network_and_fine_tokens_stay_in_range(conti
     assert levels.max() <= 49
     coarse, fine = levels[:, 0] // 8, levels[:, 0] % 8
     # The last coarse group: the fine slot renormalized over the 2 tokens that name a bin.
-    p_last = _cont_probs(net, [[6, 0], [0, 0]], [0, 0], ctx, 0, 1)[:2]
+    p_last = _probs(net, [[6, 0], [0, 0]], ctx, 0, 1, levels=[0, 0])[:2]
     in_last = fine[coarse == 6]
     assert len(in_last) > 500
     np.testing.assert_allclose(np.bincount(in_last, minlength=2) / len(in_last), p_last / p_last.sum(), atol=0.04)
     # The next row given the first row's level: the GRU input carries the level's value features.
     level = int(np.bincount(levels[:, 0]).argmax())
     row = levels[levels[:, 0] == level]
-    p_next = _cont_probs(net, [[level // 8, level % 8], [0, 0]], [level, 0], ctx, 1, 0)[:7]
+    p_next = _probs(net, [[level // 8, level % 8], [0, 0]], ctx, 1, 0, levels=[level, 0])[:7]
     assert len(row) > 400
     np.testing.assert_allclose(np.bincount(row[:, 1] // 8, minlength=7) / len(row), p_next, atol=0.05)
